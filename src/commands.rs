@@ -1,0 +1,100 @@
+//! What each command does once its configuration is validated.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use crate::cli::Format;
+use crate::config::{Action, RenderConfig, ValuesConfig};
+use crate::error::Error;
+use crate::output::{Changes, write_all};
+use crate::pipeline::Pipeline;
+use crate::source::display_path;
+use crate::values::{DottedPath, LayerKind};
+
+/// Runs a validated action.
+pub fn run(action: Action) -> Result<(), Error> {
+    match action {
+        Action::Render(config) => render(config),
+        Action::Values(config) => values(&config),
+    }
+}
+
+fn render(config: RenderConfig) -> Result<(), Error> {
+    let pipeline = Pipeline::compile(config.project)?;
+    let rendered = pipeline.render_all(&config.envs, &config.overrides)?;
+    if config.stdout {
+        return write_stdout(&rendered[0].stream());
+    }
+    let changes = write_all(&config.out, &rendered)?;
+    for (env, changes) in rendered.iter().zip(changes) {
+        eprintln!(
+            "{:>10} {} → {} ({} files{})",
+            "rendered",
+            env.name,
+            display_path(&config.out.join(&env.name)),
+            env.files.len(),
+            summary(&changes)
+        );
+    }
+    Ok(())
+}
+
+fn summary(changes: &Changes) -> String {
+    if changes.is_empty() {
+        return ", unchanged".to_string();
+    }
+    let parts: Vec<String> =
+        [("added", changes.added.len()), ("changed", changes.changed.len()), ("removed", changes.removed.len())]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(what, n)| format!("{n} {what}"))
+            .collect();
+    format!(": {}", parts.join(", "))
+}
+
+fn values(config: &ValuesConfig) -> Result<(), Error> {
+    let pipeline = Pipeline::compile(config.project.clone())?;
+    let (values, _) = pipeline.values(&config.env, &config.overrides)?;
+    let text = if config.explain {
+        explain(&values)
+    } else {
+        match config.format {
+            Format::Json => serde_json::to_string_pretty(&values.tree).expect("JSON values serialise") + "\n",
+            Format::Toml => toml::to_string(&values.tree).expect("values read from TOML serialise back"),
+        }
+    };
+    write_stdout(&text)
+}
+
+/// `key = value  # file:line` for every leaf, aligned.
+fn explain(values: &crate::values::Values) -> String {
+    let rows: Vec<(String, String)> = values
+        .leaves()
+        .map(|(path, value, layer, origin)| {
+            let assignment = format!("{} = {}", DottedPath(path), serde_json::to_string(value).unwrap_or_default());
+            let from = if layer.kind == LayerKind::Set {
+                format!("--set {}", layer.source.text)
+            } else {
+                format!("{}:{}", layer.source.name, layer.source.line_col(origin.key.start).0)
+            };
+            (assignment, from)
+        })
+        .collect();
+    let width = rows.iter().map(|(a, _)| a.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (assignment, from) in rows {
+        let _ = writeln!(out, "{assignment:<width$}  # {from}");
+    }
+    out
+}
+
+/// Writes to stdout, treating a closed pipe (`| head`) as success.
+fn write_stdout(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Write { path: "<stdout>".into(), source: err })
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,218 @@
+//! Every way a pgrender command can fail, as structured values. Each error
+//! knows its exit code and how to present itself as [`Diagnostic`]s.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use crate::diagnostic::Diagnostic;
+use crate::source::{SourceRef, display_path};
+
+/// A failed command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", display_path(path))]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not UTF-8 text.
+    #[error("{} is not UTF-8 text (invalid byte at offset {offset})", display_path(path))]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// Output could not be written; nothing was replaced.
+    #[error("cannot write {}: {source}", display_path(path))]
+    Write {
+        /// The file or folder being written.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Output would replace a file that pgrender did not write.
+    #[error("{} exists and was not written by pgrender; refusing to overwrite it", display_path(path))]
+    ForeignFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A source failed to parse (TOML, JSON).
+    #[error("{message}")]
+    Syntax {
+        /// The text.
+        file: SourceRef,
+        /// Where the parser stopped.
+        span: Range<usize>,
+        /// The parser's message.
+        message: String,
+    },
+    /// A JSON Schema file is not a valid schema.
+    #[error("{} is not a valid JSON Schema: {message}", file.name)]
+    InvalidSchema {
+        /// The schema file.
+        file: SourceRef,
+        /// The schema compiler's message.
+        message: String,
+    },
+    /// Values broke the schema; one diagnostic per violation.
+    #[error("values do not match the schema")]
+    Values(Vec<Diagnostic>),
+    /// A template failed to compile or render.
+    #[error("{message}")]
+    Template {
+        /// The template's source, when known.
+        file: Option<SourceRef>,
+        /// Span inside the template.
+        span: Option<Range<usize>>,
+        /// What went wrong.
+        message: String,
+    },
+    /// A template rendered something that is not valid output.
+    #[error("{message}")]
+    Output {
+        /// The rendered text, named after the output file.
+        rendered: SourceRef,
+        /// Where in the rendered text.
+        span: Range<usize>,
+        /// What went wrong.
+        message: String,
+        /// The template that produced it.
+        template: String,
+    },
+    /// The command was used wrongly.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    /// Several independent failures (e.g. one per environment).
+    #[error("{} errors", .0.len())]
+    Many(Vec<Error>),
+}
+
+/// Wrong use of the command line: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// `--env` names no environment file.
+    #[error("unknown environment `{name}`")]
+    UnknownEnv {
+        /// What was asked for.
+        name: String,
+        /// The environments that exist.
+        known: Vec<String>,
+        /// The closest known name.
+        suggestion: Option<String>,
+    },
+    /// Neither `--env` nor `--all`.
+    #[error("no environment selected: pass --env NAME (repeatable) or --all")]
+    NoEnv,
+    /// `--stdout` with several environments would mix their objects.
+    #[error("--stdout takes one environment, but {0} were selected; write files (optionally with --out DIR) instead")]
+    StdoutManyEnvs(usize),
+    /// No `pgrender.toml` found.
+    #[error("no pgrender.toml in {} or any parent folder", display_path(.0))]
+    ProjectNotFound(PathBuf),
+    /// `--set` without `KEY=VALUE` form.
+    #[error("--set expects KEY=VALUE with a dotted key, got `{0}`")]
+    BadSet(String),
+}
+
+impl Error {
+    /// The process exit code: 2 for usage errors, 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::Many(errors) if errors.iter().all(|e| e.exit_code() == 2) => 2,
+            _ => 1,
+        }
+    }
+
+    /// Collapses a list of errors into one, or `None` when it is empty.
+    pub fn collect(mut errors: Vec<Error>) -> Option<Error> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::Many(errors)),
+        }
+    }
+
+    /// The diagnostics to print for this error.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        match self {
+            Error::Syntax { file, span, message } => {
+                vec![Diagnostic::error(format!("invalid {}", kind_of(&file.name))).at(
+                    file,
+                    span.clone(),
+                    message.trim(),
+                )]
+            }
+            Error::Values(diagnostics) => diagnostics.clone(),
+            Error::Template { file, span, message } => {
+                let diagnostic = Diagnostic::error(message.clone());
+                match (file, span) {
+                    (Some(file), Some(span)) => {
+                        vec![diagnostic.at(file, span.clone(), "here")]
+                    }
+                    _ => vec![diagnostic],
+                }
+            }
+            Error::Output { rendered, span, message, template } => vec![
+                Diagnostic::error("template rendered invalid YAML")
+                    .at(rendered, span.clone(), message.clone())
+                    .note(format!("rendered from {template}")),
+            ],
+            Error::Usage(UsageError::UnknownEnv { known, suggestion, .. }) => {
+                let mut d = Diagnostic::error(self.to_string()).note(format!(
+                    "known environments: {}",
+                    if known.is_empty() { "(none)".to_string() } else { known.join(", ") }
+                ));
+                if let Some(s) = suggestion {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                vec![d]
+            }
+            Error::Usage(UsageError::ProjectNotFound(_)) => vec![
+                Diagnostic::error(self.to_string())
+                    .help("run `pgrender init` to create a project, or pass --project DIR"),
+            ],
+            Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
+            _ => vec![Diagnostic::error(self.to_string())],
+        }
+    }
+}
+
+/// "TOML" or "JSON", from a file name, for syntax error titles.
+fn kind_of(name: &str) -> &'static str {
+    if std::path::Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) { "JSON" } else { "TOML" }
+}
+
+/// The closest candidate to `name`, if any is close enough to be a likely typo.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("ekss", ["eks", "gke"]).as_deref(), Some("eks"));
+        assert_eq!(did_you_mean("replicsa", ["replicas", "image"]).as_deref(), Some("replicas"));
+        assert_eq!(did_you_mean("zzz", ["eks", "gke"]), None);
+    }
+
+    #[test]
+    fn usage_errors_exit_two_others_one() {
+        assert_eq!(Error::Usage(UsageError::NoEnv).exit_code(), 2);
+        assert_eq!(Error::Values(vec![]).exit_code(), 1);
+        let mixed = Error::Many(vec![Error::Usage(UsageError::NoEnv), Error::Values(vec![])]);
+        assert_eq!(mixed.exit_code(), 1);
+    }
+}

@@ -1,0 +1,188 @@
+//! What templates can call beyond minijinja's builtins, and the YAML
+//! auto-escape that keeps values from injecting keys or documents.
+
+use base64::Engine as _;
+use minijinja::value::{Kwargs, Value, ValueKind};
+use minijinja::{Error, ErrorKind, Output, State};
+
+/// The auto-escape mode name used for YAML templates.
+pub const YAML_ESCAPE: &str = "yaml";
+
+/// Registers every pgrender filter and function on `env`.
+pub fn register(env: &mut minijinja::Environment<'_>) {
+    env.add_filter("toyaml", toyaml);
+    env.add_filter("b64encode", b64encode);
+    env.add_filter("sha256", sha256);
+    env.add_filter("quote", quote);
+    env.add_filter("required", required);
+    env.add_function("required", required);
+    env.set_formatter(format_value);
+}
+
+/// Writes `{{ value }}` so it is exactly one YAML scalar or flow node.
+///
+/// Strings that are safe as plain YAML (no newline, `: `, ` #`, leading
+/// indicator, surrounding space) are written as-is, so `image: {{ repo }}:{{ tag }}`
+/// still works; anything else becomes a double-quoted JSON string, which
+/// YAML reads back unchanged. Lists and maps become JSON flow collections.
+/// `|safe` (and the output of `toyaml`/`quote`) bypasses this.
+pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
+    let yaml = matches!(state.auto_escape(), minijinja::AutoEscape::Custom(name) if name == YAML_ESCAPE);
+    if !yaml || value.is_safe() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = match value.kind() {
+        ValueKind::Undefined => {
+            return Err(Error::new(ErrorKind::UndefinedError, "cannot print an undefined value"));
+        }
+        ValueKind::None => "null".to_string(),
+        ValueKind::Bool | ValueKind::Number => value.to_string(),
+        ValueKind::String => {
+            let s = value.as_str().unwrap_or_default();
+            if is_plain_safe(s) { s.to_string() } else { json(value)? }
+        }
+        _ => json(value)?,
+    };
+    out.write_str(&text).map_err(Error::from)
+}
+
+/// Whether `s` can sit in a YAML plain scalar without changing its structure.
+pub fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    let indicator = "-?:,[]{}#&*!|>'\"%@`";
+    s.trim() == s
+        && !indicator.contains(first)
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
+}
+
+fn json(value: &Value) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|err| Error::new(ErrorKind::InvalidOperation, err.to_string()))
+}
+
+/// `{{ x | toyaml }}` — YAML text of a value; `indent=N` starts a new line
+/// and indents every line by N (Helm's `toYaml | nindent N`).
+#[allow(clippy::needless_pass_by_value)] // minijinja passes keyword arguments by value
+pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(0);
+    kwargs.assert_all_used()?;
+    let text = serde_yaml::to_string(value).map_err(|err| Error::new(ErrorKind::InvalidOperation, err.to_string()))?;
+    let text = text.trim_end_matches('\n');
+    if indent == 0 {
+        return Ok(Value::from_safe_string(text.to_string()));
+    }
+    let pad = " ".repeat(indent);
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.lines() {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    Ok(Value::from_safe_string(out))
+}
+
+/// `{{ s | b64encode }}` — standard base64 of a string's UTF-8 bytes.
+pub fn b64encode(value: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(value)
+}
+
+/// `{{ x | sha256 }}` — hex SHA-256 of a string, or of a value's JSON, for
+/// checksum annotations that roll pods when configuration changes.
+pub fn sha256(value: &Value) -> Result<String, Error> {
+    let bytes = match value.as_str() {
+        Some(s) => s.as_bytes().to_vec(),
+        None => json(value)?.into_bytes(),
+    };
+    Ok(crate::output::hex_sha256(&bytes))
+}
+
+/// `{{ x | quote }}` — always a double-quoted YAML string.
+pub fn quote(value: &Value) -> Result<Value, Error> {
+    let text = match value.as_str() {
+        Some(s) => s.to_string(),
+        None => value.to_string(),
+    };
+    Ok(Value::from_safe_string(json(&Value::from(text))?))
+}
+
+/// `{{ x | required("message") }}` — fails the render with `message` when
+/// `x` is undefined, none or an empty string.
+pub fn required(value: &Value, message: Option<&str>) -> Result<Value, Error> {
+    if value.is_undefined() || value.is_none() || value.as_str().is_some_and(str::is_empty) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            message.unwrap_or("a required value is missing").to_string(),
+        ));
+    }
+    Ok(value.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::{AutoEscape, Environment, context};
+
+    fn render(template: &str, ctx: minijinja::Value) -> Result<String, Error> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| AutoEscape::Custom(YAML_ESCAPE.into()));
+        register(&mut env);
+        env.render_str(template, ctx)
+    }
+
+    #[test]
+    fn plain_values_stay_plain() {
+        let out = render(
+            "image: {{ repo }}:{{ tag }}\nn: {{ n }}",
+            context! { repo => "postgres", tag => "16-alpine", n => 5 },
+        );
+        assert_eq!(out.unwrap(), "image: postgres:16-alpine\nn: 5");
+    }
+
+    #[test]
+    fn hostile_strings_are_quoted() {
+        for evil in ["a\nb: c", "x: y", "--- \nkind: Secret", "a #b", "*alias", "- item", "", " pad", "{a: 1}"] {
+            let out = render("k: {{ v }}", context! { v => evil }).unwrap();
+            let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+            assert_eq!(parsed["k"], serde_yaml::Value::from(evil), "{out}");
+        }
+    }
+
+    #[test]
+    fn collections_render_as_flow_and_safe_bypasses() {
+        let out = render("a: {{ xs }}\nb: {{ raw | safe }}", context! { xs => vec!["x", "y: z"], raw => "[1, 2]" });
+        assert_eq!(out.unwrap(), "a: [\"x\",\"y: z\"]\nb: [1, 2]");
+    }
+
+    #[test]
+    fn toyaml_nindents() {
+        let out = render("r:{{ m | toyaml(indent=2) }}", context! { m => context! { cpu => "100m", memory => "1Gi" } });
+        assert_eq!(out.unwrap(), "r:\n  cpu: 100m\n  memory: 1Gi");
+    }
+
+    #[test]
+    fn helpers_compute_what_they_say() {
+        assert_eq!(render("{{ 'abc' | b64encode }}", context! {}).unwrap(), "YWJj");
+        assert_eq!(
+            render("{{ 'abc' | sha256 }}", context! {}).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(render("t: {{ '16' | quote }}", context! {}).unwrap(), "t: \"16\"");
+    }
+
+    #[test]
+    fn required_fails_with_the_message() {
+        let err = render("{{ x | required('set x please') }}", context! { x => "" }).unwrap_err();
+        assert!(err.to_string().contains("set x please"), "{err}");
+        assert_eq!(render("{{ x | required('m') }}", context! { x => "ok" }).unwrap(), "ok");
+    }
+
+    #[test]
+    fn undefined_is_an_error() {
+        assert!(render("{{ missing }}", context! {}).is_err());
+    }
+}

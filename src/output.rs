@@ -1,0 +1,334 @@
+//! Writing rendered environments: all or nothing. Each environment's folder
+//! is built beside the old one and swapped in with one atomic rename, so a
+//! reader (or a crash) sees the old tree or the new one, never a mix. A
+//! record of written files lets the next render remove stale files while
+//! never touching files pgrender did not write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::Digest as _;
+
+use crate::error::Error;
+use crate::order::apply_order;
+use crate::render::RenderedFile;
+
+/// The record of written files in each environment folder, in `sha256sum` format.
+pub const RECORD: &str = ".pgrender-manifest";
+const STAGING_SUFFIX: &str = ".pgrender-staging";
+
+/// One environment's rendered files, in apply order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEnv {
+    /// The environment's name (its output folder).
+    pub name: String,
+    /// Files in apply order.
+    pub files: Vec<RenderedFile>,
+}
+
+impl RenderedEnv {
+    /// Collects files, sorting them into apply order.
+    pub fn new(name: String, mut files: Vec<RenderedFile>) -> Self {
+        files.sort_by(|a, b| apply_order(&a.path, &b.path));
+        RenderedEnv { name, files }
+    }
+
+    /// One YAML stream for `kubectl apply -f -`.
+    pub fn stream(&self) -> String {
+        let mut out = String::new();
+        for file in &self.files {
+            out.push_str("---\n");
+            out.push_str(&file.content);
+        }
+        out
+    }
+
+    /// The record file's text: `<sha256>  <path>` per file.
+    pub fn record(&self) -> String {
+        let mut out = String::new();
+        for file in &self.files {
+            let _ = writeln!(out, "{}  {}", hex_sha256(file.content.as_bytes()), file.path);
+        }
+        out
+    }
+}
+
+/// What writing did to one environment's folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Files that did not exist before.
+    pub added: Vec<String>,
+    /// Files whose content changed.
+    pub changed: Vec<String>,
+    /// Files pgrender wrote earlier and no longer renders.
+    pub removed: Vec<String>,
+}
+
+impl Changes {
+    /// Whether nothing changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Writes every environment under `out/<env>/`; on any error nothing is replaced.
+pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
+    fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    remove_leftovers(out)?;
+    let mut plans = Vec::with_capacity(envs.len());
+    for env in envs {
+        plans.push(plan(&out.join(&env.name), env)?);
+    }
+    let mut staged = Vec::new();
+    for (env, (target, changes)) in envs.iter().zip(&plans) {
+        if changes.is_empty() && target.join(RECORD).is_file() {
+            continue;
+        }
+        let staging = out.join(format!(".{}{STAGING_SUFFIX}", env.name));
+        if let Err(err) = stage(&staging, target, env) {
+            for (dir, _) in &staged {
+                let _ = fs::remove_dir_all(dir);
+            }
+            let _ = fs::remove_dir_all(&staging);
+            return Err(err);
+        }
+        staged.push((staging, target.clone()));
+    }
+    for (staging, target) in staged {
+        swap_in(&staging, &target)?;
+    }
+    Ok(plans.into_iter().map(|(_, changes)| changes).collect())
+}
+
+/// Compares the new files with the folder's current state.
+fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
+    let written = read_record(target);
+    let on_disk = list_files(target)?;
+    let mut changes = Changes::default();
+    let new_paths: BTreeSet<&str> = env.files.iter().map(|f| f.path.as_str()).collect();
+    for file in &env.files {
+        match written.get(&file.path) {
+            Some(_) if on_disk.contains(&file.path) => {
+                let old = fs::read(target.join(&file.path)).unwrap_or_default();
+                if old != file.content.as_bytes() {
+                    changes.changed.push(file.path.clone());
+                }
+            }
+            _ if on_disk.contains(&file.path) => {
+                return Err(Error::ForeignFile { path: target.join(&file.path) });
+            }
+            _ => changes.added.push(file.path.clone()),
+        }
+    }
+    changes.removed =
+        written.keys().filter(|p| !new_paths.contains(p.as_str()) && on_disk.contains(*p)).cloned().collect();
+    Ok((target.to_path_buf(), changes))
+}
+
+/// Builds the new folder: rendered files, the record, and every file of the
+/// old folder that pgrender did not write (hard-linked, so it is the same file).
+fn stage(staging: &Path, target: &Path, env: &RenderedEnv) -> Result<(), Error> {
+    let _ = fs::remove_dir_all(staging);
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    fs::create_dir_all(staging).map_err(write_err(staging))?;
+    for file in &env.files {
+        let path = staging.join(&file.path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(write_err(parent))?;
+        }
+        fs::write(&path, &file.content).map_err(write_err(&path))?;
+    }
+    let written = read_record(target);
+    for rel in list_files(target)? {
+        if written.contains_key(&rel) || rel == RECORD {
+            continue;
+        }
+        let (from, to) = (target.join(&rel), staging.join(&rel));
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).map_err(write_err(parent))?;
+        }
+        carry_over(&from, &to).map_err(write_err(&to))?;
+    }
+    let record = staging.join(RECORD);
+    fs::write(&record, env.record()).map_err(write_err(&record))
+}
+
+fn carry_over(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    if fs::symlink_metadata(from)?.file_type().is_symlink() {
+        return std::os::unix::fs::symlink(fs::read_link(from)?, to);
+    }
+    fs::hard_link(from, to).or_else(|_| fs::copy(from, to).map(drop))
+}
+
+/// Replaces `target` with `staging` in one step where the platform allows.
+fn swap_in(staging: &Path, target: &Path) -> Result<(), Error> {
+    let err = |source| Error::Write { path: target.to_path_buf(), source };
+    if !target.exists() {
+        return fs::rename(staging, target).map_err(err);
+    }
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        if renameat_with(CWD, staging, CWD, target, RenameFlags::EXCHANGE).is_ok() {
+            // `staging` now holds the old tree.
+            return fs::remove_dir_all(staging).map_err(err);
+        }
+    }
+    // Fallback for file systems without an atomic exchange: a brief window
+    // in which `target` is missing, but never half-written.
+    let old = staging.with_extension("old");
+    fs::rename(target, &old).map_err(err)?;
+    fs::rename(staging, target).map_err(err)?;
+    fs::remove_dir_all(&old).map_err(err)
+}
+
+/// Removes staging folders that a killed run left behind.
+fn remove_leftovers(out: &Path) -> Result<(), Error> {
+    let entries = fs::read_dir(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') && (name.ends_with(STAGING_SUFFIX) || name.ends_with(".pgrender-staging.old")) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(())
+}
+
+/// Paths (relative, `/`-separated) that the record says pgrender wrote.
+pub fn read_record(dir: &Path) -> BTreeMap<String, String> {
+    let text = fs::read_to_string(dir.join(RECORD)).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| line.split_once("  "))
+        .filter(|(_, path)| is_confined(path))
+        .map(|(hash, path)| (path.to_string(), hash.to_string()))
+        .collect()
+}
+
+/// A recorded path may only name something inside the folder.
+fn is_confined(path: &str) -> bool {
+    !path.is_empty() && !path.starts_with('/') && path.split('/').all(|c| !c.is_empty() && c != ".." && c != ".")
+}
+
+/// Every file and symlink below `dir`, relative and `/`-separated; empty if `dir` is missing.
+pub fn list_files(dir: &Path) -> Result<BTreeSet<String>, Error> {
+    let mut out = BTreeSet::new();
+    if dir.is_dir() {
+        walk(dir, "", &mut out)?;
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> Result<(), Error> {
+    let entries = fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => walk(&entry.path(), &rel, out)?,
+            Ok(_) => {
+                out.insert(rel);
+            }
+            Err(source) => return Err(Error::Io { path: entry.path(), source }),
+        }
+    }
+    Ok(())
+}
+
+/// Lower-case hex SHA-256.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(files: &[(&str, &str)]) -> RenderedEnv {
+        RenderedEnv::new(
+            "local".into(),
+            files
+                .iter()
+                .map(|(p, c)| RenderedFile { path: (*p).into(), template: format!("t/{p}.j2"), content: (*c).into() })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn writes_replaces_and_removes_stale_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path();
+        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a\n"), ("4-db/b.yaml", "b\n")])]).unwrap();
+        assert_eq!(changes[0].added, ["1-ns/a.yaml", "4-db/b.yaml"]);
+        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a2\n")])]).unwrap();
+        assert_eq!(changes[0].changed, ["1-ns/a.yaml"]);
+        assert_eq!(changes[0].removed, ["4-db/b.yaml"]);
+        assert_eq!(fs::read_to_string(out.join("local/1-ns/a.yaml")).unwrap(), "a2\n");
+        assert!(!out.join("local/4-db/b.yaml").exists());
+        assert_eq!(
+            list_files(out).unwrap().into_iter().collect::<Vec<_>>(),
+            ["local/.pgrender-manifest", "local/1-ns/a.yaml"]
+        );
+    }
+
+    #[test]
+    fn files_pgrender_did_not_write_are_kept_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path();
+        write_all(out, &[env(&[("a.yaml", "a\n")])]).unwrap();
+        fs::create_dir_all(out.join("local/extra")).unwrap();
+        fs::write(out.join("local/extra/mine.yaml"), "mine\n").unwrap();
+        write_all(out, &[env(&[("a.yaml", "new\n")])]).unwrap();
+        assert_eq!(fs::read_to_string(out.join("local/extra/mine.yaml")).unwrap(), "mine\n");
+    }
+
+    #[test]
+    fn refuses_to_overwrite_a_foreign_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join("local")).unwrap();
+        fs::write(tmp.path().join("local/a.yaml"), "hand-written\n").unwrap();
+        let err = write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap_err();
+        assert!(matches!(err, Error::ForeignFile { .. }));
+        assert_eq!(fs::read_to_string(tmp.path().join("local/a.yaml")).unwrap(), "hand-written\n");
+    }
+
+    #[test]
+    fn unchanged_output_is_not_rewritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let e = env(&[("a.yaml", "a\n")]);
+        write_all(tmp.path(), std::slice::from_ref(&e)).unwrap();
+        let before = fs::metadata(tmp.path().join("local/a.yaml")).unwrap().modified().unwrap();
+        assert!(write_all(tmp.path(), &[e]).unwrap()[0].is_empty());
+        assert_eq!(fs::metadata(tmp.path().join("local/a.yaml")).unwrap().modified().unwrap(), before);
+    }
+
+    #[test]
+    fn leftover_staging_folders_are_cleaned() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join(".local.pgrender-staging/x")).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        assert!(!tmp.path().join(".local.pgrender-staging").exists());
+    }
+
+    #[test]
+    fn record_paths_cannot_escape_the_folder() {
+        assert!(is_confined("4-db/a.yaml"));
+        for bad in ["../x", "/etc/passwd", "a/../../b", "", "a//b"] {
+            assert!(!is_confined(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stream_is_in_apply_order() {
+        let e = env(&[("4-db/b.yaml", "b: 1\n"), ("1-ns/a.yaml", "a: 1\n")]);
+        assert_eq!(e.stream(), "---\na: 1\n---\nb: 1\n");
+    }
+}

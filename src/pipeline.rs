@@ -1,0 +1,204 @@
+//! The render pipeline: compile a project's schemas and templates once,
+//! then for each environment merge its value layers, validate them, and
+//! render its manifests. Environments render in parallel.
+
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, did_you_mean};
+use crate::locate::violation_diagnostic;
+use crate::output::RenderedEnv;
+use crate::project::{Chart, Project};
+use crate::render::{ChartTemplates, EnvContext};
+use crate::schema::{Schema, Violation, ViolationKind};
+use crate::source::{Source, SourceRef};
+use crate::values::{LayerKind, Seg, Values};
+
+/// The key of the environment table in environment files.
+pub const ENVIRONMENT_KEY: &str = "environment";
+
+/// Value layers given on the command line, above the environment file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `-f FILE` layers, in order.
+    pub files: Vec<SourceRef>,
+    /// `--set KEY=VALUE` flags, in order.
+    pub sets: Vec<String>,
+}
+
+impl Overrides {
+    /// Reads the `-f` files.
+    pub fn read(files: &[PathBuf], sets: Vec<String>) -> Result<Overrides, Error> {
+        let files = files.iter().map(|p| Source::read(p)).collect::<Result<_, _>>()?;
+        Ok(Overrides { files, sets })
+    }
+}
+
+struct CompiledChart {
+    chart: Chart,
+    defaults: SourceRef,
+    schema: Schema,
+    templates: ChartTemplates,
+}
+
+/// A project with every schema and template compiled, ready to render.
+pub struct Pipeline {
+    /// The project.
+    pub project: Project,
+    charts: Vec<CompiledChart>,
+    environment_schema: Schema,
+    base: Option<SourceRef>,
+}
+
+impl Pipeline {
+    /// Compiles the project's schemas and templates; reports every error found.
+    pub fn compile(project: Project) -> Result<Pipeline, Error> {
+        let environment_schema =
+            Schema::compile(Source::new("<pgrender environment schema>", include_str!("environment.schema.json")))?;
+        let mut charts = Vec::new();
+        let mut errors = Vec::new();
+        for chart in &project.charts {
+            let compiled = (|| {
+                Ok::<_, Error>(CompiledChart {
+                    defaults: Source::read(&chart.dir.join("values.toml"))?,
+                    schema: Schema::load(&chart.schema)?,
+                    templates: ChartTemplates::load(chart)?,
+                    chart: chart.clone(),
+                })
+            })();
+            match compiled {
+                Ok(c) => charts.push(c),
+                Err(e) => errors.push(e),
+            }
+        }
+        let base = match &project.base {
+            Some(path) => Some(Source::read(path)?),
+            None => None,
+        };
+        match Error::collect(errors) {
+            Some(err) => Err(err),
+            None => Ok(Pipeline { project, charts, environment_schema, base }),
+        }
+    }
+
+    /// Merges and validates the values of environment `env`.
+    pub fn values(&self, env: &str, overrides: &Overrides) -> Result<(Values, EnvContext), Error> {
+        let mut values = Values::default();
+        for chart in &self.charts {
+            let name = chart.chart.meta.name.as_str();
+            values.apply_toml(LayerKind::Chart(name.to_string()), chart.defaults.clone(), &[name])?;
+        }
+        if let Some(base) = &self.base {
+            values.apply_toml(LayerKind::Base, base.clone(), &[])?;
+        }
+        values.apply_toml(LayerKind::Environment, Source::read(&self.project.environment_file(env))?, &[])?;
+        for file in &overrides.files {
+            values.apply_toml(LayerKind::File, file.clone(), &[])?;
+        }
+        for set in &overrides.sets {
+            values.apply_set(set, |path| self.expects_string(path))?;
+        }
+        let diagnostics = self.validate(&values, env);
+        if !diagnostics.is_empty() {
+            return Err(Error::Values(diagnostics));
+        }
+        let table = &values.tree[ENVIRONMENT_KEY];
+        let context = EnvContext {
+            name: env.to_string(),
+            provider: table["provider"].as_str().unwrap_or_default().to_string(),
+            kubernetes: table["kubernetes"].as_str().unwrap_or_default().to_string(),
+        };
+        Ok((values, context))
+    }
+
+    /// Renders one environment.
+    pub fn render_env(&self, env: &str, overrides: &Overrides) -> Result<RenderedEnv, Error> {
+        let (values, context) = self.values(env, overrides)?;
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        for chart in &self.charts {
+            let chart_values =
+                values.tree.get(&chart.chart.meta.name).cloned().unwrap_or(Value::Object(serde_json::Map::new()));
+            match chart.templates.render(&chart_values, &context) {
+                Ok(rendered) => files.extend(rendered),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(err) = Error::collect(errors) {
+            return Err(err);
+        }
+        Ok(RenderedEnv::new(env.to_string(), files))
+    }
+
+    /// Renders several environments in parallel; fails if any fails, reporting all.
+    pub fn render_all(&self, envs: &[String], overrides: &Overrides) -> Result<Vec<RenderedEnv>, Error> {
+        let results: Vec<_> = envs.par_iter().map(|env| self.render_env(env, overrides)).collect();
+        let mut rendered = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for result in results {
+            match result {
+                Ok(env) => rendered.push(env),
+                Err(err) => errors.push(err),
+            }
+        }
+        match Error::collect(errors) {
+            Some(err) => Err(err),
+            None => Ok(rendered),
+        }
+    }
+
+    /// The schema governing top-level key `key`, if any.
+    fn schema_for(&self, key: &str) -> Option<&Schema> {
+        if key == ENVIRONMENT_KEY {
+            return Some(&self.environment_schema);
+        }
+        self.charts.iter().find(|c| c.chart.meta.name == key).map(|c| &c.schema)
+    }
+
+    fn expects_string(&self, path: &[Seg]) -> bool {
+        match path.split_first() {
+            Some((Seg::Key(first), rest)) => self.schema_for(first).is_some_and(|s| s.expects_string(rest)),
+            _ => false,
+        }
+    }
+
+    fn validate(&self, values: &Values, env: &str) -> Vec<Diagnostic> {
+        let mut diagnostics = Vec::new();
+        let known: Vec<&str> =
+            std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
+        for key in values.tree.keys() {
+            let Some(schema) = self.schema_for(key) else {
+                let violation = Violation {
+                    path: vec![Seg::Key(key.clone())],
+                    kind: ViolationKind::UnknownKey { suggestion: did_you_mean(key, known.iter().copied()) },
+                };
+                let d = violation_diagnostic(values, None, &[], &violation);
+                diagnostics.push(
+                    d.note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", "))),
+                );
+                continue;
+            };
+            let prefix = [Seg::Key(key.clone())];
+            for violation in schema.violations(&values.tree[key]) {
+                diagnostics.push(violation_diagnostic(values, Some(schema), &prefix, &violation));
+            }
+        }
+        if !values.tree.contains_key(ENVIRONMENT_KEY) {
+            let file = self.project.environment_file(env);
+            let source = values.layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
+            let mut d = Diagnostic::error(format!("environment `{env}` does not say what cluster it is for")).help(
+                "add an [environment] table with provider = \"k3d\"|\"eks\"|\"gke\"|\"aks\" and kubernetes = \"1.31\"",
+            );
+            if let Some(source) = source {
+                d = d.at(&source, 0..0, "no [environment] table in this file");
+            } else {
+                d = d.note(file.display().to_string());
+            }
+            diagnostics.push(d);
+        }
+        diagnostics
+    }
+}

@@ -1,0 +1,159 @@
+//! The project on disk: `pgrender.toml`, its charts (`chart.toml`,
+//! `values.toml`, `templates/`), their schemas and the environment files.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, UsageError, did_you_mean};
+use crate::source::{Source, SourceRef, resolve};
+
+/// The project file's name.
+pub const PROJECT_FILE: &str = "pgrender.toml";
+
+/// `pgrender.toml` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectFile {
+    #[serde(default = "default_output")]
+    output: PathBuf,
+    #[serde(default = "default_environments")]
+    environments: PathBuf,
+    base: Option<PathBuf>,
+    #[serde(rename = "chart")]
+    charts: Vec<ChartEntry>,
+}
+
+fn default_output() -> PathBuf {
+    PathBuf::from("k8s-manifests")
+}
+
+fn default_environments() -> PathBuf {
+    PathBuf::from("environments")
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChartEntry {
+    path: PathBuf,
+    schema: PathBuf,
+}
+
+/// `chart.toml` as written.
+#[derive(Debug, Deserialize, serde::Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ChartMeta {
+    /// The chart's name; its values live under this key.
+    pub name: String,
+    /// The chart's version.
+    pub version: String,
+    /// One line on what it deploys.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A chart of the project.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    /// Name, version, description.
+    pub meta: ChartMeta,
+    /// The chart folder.
+    pub dir: PathBuf,
+    /// The chart folder relative to the project root, with `/` separators.
+    pub rel_dir: String,
+    /// The chart's JSON Schema file.
+    pub schema: PathBuf,
+}
+
+/// A loaded project.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The folder holding `pgrender.toml`.
+    pub root: PathBuf,
+    /// Default output folder.
+    pub output: PathBuf,
+    /// Folder of environment files.
+    pub environments: PathBuf,
+    /// Optional shared base values file.
+    pub base: Option<PathBuf>,
+    /// The charts, in project-file order.
+    pub charts: Vec<Chart>,
+}
+
+impl Project {
+    /// Finds `pgrender.toml` in `start` or the nearest parent and loads it.
+    pub fn discover(start: &Path) -> Result<Project, Error> {
+        let found = start.ancestors().find(|dir| dir.join(PROJECT_FILE).is_file());
+        let root = found.ok_or_else(|| UsageError::ProjectNotFound(start.to_path_buf()))?;
+        Project::load(root)
+    }
+
+    /// Loads the project whose `pgrender.toml` is in `root`.
+    pub fn load(root: &Path) -> Result<Project, Error> {
+        let file: ProjectFile = parse_toml(&Source::read(&root.join(PROJECT_FILE))?)?;
+        let mut charts = Vec::with_capacity(file.charts.len());
+        for entry in file.charts {
+            let dir = resolve(root, &entry.path);
+            let meta: ChartMeta = parse_toml(&Source::read(&dir.join("chart.toml"))?)?;
+            charts.push(Chart {
+                meta,
+                rel_dir: entry.path.to_string_lossy().replace('\\', "/"),
+                dir,
+                schema: resolve(root, &entry.schema),
+            });
+        }
+        Ok(Project {
+            output: resolve(root, &file.output),
+            environments: resolve(root, &file.environments),
+            base: file.base.map(|b| resolve(root, &b)),
+            charts,
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Names of all environments (`environments/*.toml` but the base), sorted.
+    pub fn environment_names(&self) -> Result<Vec<String>, Error> {
+        let entries = std::fs::read_dir(&self.environments)
+            .map_err(|source| Error::Io { path: self.environments.clone(), source })?;
+        let base = self.base.as_ref().and_then(|b| b.canonicalize().ok());
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+            .filter(|p| base.is_none() || p.canonicalize().ok() != base)
+            .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// The file of environment `name`.
+    pub fn environment_file(&self, name: &str) -> PathBuf {
+        self.environments.join(format!("{name}.toml"))
+    }
+
+    /// Checks that every requested environment exists; usage error otherwise.
+    pub fn check_environments(&self, requested: &[String]) -> Result<(), Error> {
+        let known = self.environment_names()?;
+        for name in requested {
+            if !known.contains(name) {
+                return Err(UsageError::UnknownEnv {
+                    name: name.clone(),
+                    suggestion: did_you_mean(name, known.iter().map(String::as_str)),
+                    known,
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes a small config file, pointing errors at their span.
+fn parse_toml<T: serde::de::DeserializeOwned>(source: &SourceRef) -> Result<T, Error> {
+    toml::from_str(&source.text).map_err(|err| Error::Syntax {
+        file: source.clone(),
+        span: err.span().unwrap_or(0..0),
+        message: err.message().to_string(),
+    })
+}

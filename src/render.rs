@@ -1,0 +1,300 @@
+//! Templates of one chart: loaded and compiled once, rendered per
+//! environment into output files that are checked to be valid YAML.
+//! Files and folders starting with `_` are partials, never output.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use minijinja::value::Serde;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::filters::{self, YAML_ESCAPE};
+use crate::project::{Chart, ChartMeta};
+use crate::source::{Source, SourceRef};
+
+/// Upper bound on template instructions per render, so a runaway loop in a
+/// chart ends with an error instead of hanging CI.
+const FUEL: u64 = 20_000_000;
+
+/// What templates see besides `values`: the environment being rendered.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvContext {
+    /// The environment's name (its file stem).
+    pub name: String,
+    /// `k3d`, `eks`, `gke` or `aks`.
+    pub provider: String,
+    /// Kubernetes minor version, e.g. `1.31`.
+    pub kubernetes: String,
+}
+
+/// One rendered output file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    /// Path relative to the environment's output folder, `/`-separated.
+    pub path: String,
+    /// The template it came from, relative to the project root.
+    pub template: String,
+    /// The file's full text, starting with the `# Source:` line.
+    pub content: String,
+}
+
+/// A chart's compiled templates.
+pub struct ChartTemplates {
+    meta: ChartMeta,
+    env: Environment<'static>,
+    /// Template names that produce output, in name order.
+    outputs: Vec<String>,
+    sources: BTreeMap<String, SourceRef>,
+    rel_templates: String,
+}
+
+impl ChartTemplates {
+    /// Reads and compiles every template under the chart's `templates/`.
+    pub fn load(chart: &Chart) -> Result<ChartTemplates, Error> {
+        let dir = chart.dir.join("templates");
+        let mut names = Vec::new();
+        collect_files(&dir, "", &mut names)?;
+        names.sort();
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            minijinja::syntax::SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .keep_trailing_newline(true)
+                .build()
+                .expect("default delimiters are valid"),
+        );
+        env.set_fuel(Some(FUEL));
+        env.set_auto_escape_callback(|_| AutoEscape::Custom(YAML_ESCAPE.into()));
+        filters::register(&mut env);
+        let rel_templates = format!("{}/templates", chart.rel_dir.trim_end_matches('/'));
+        let mut sources = BTreeMap::new();
+        let mut errors = Vec::new();
+        for name in &names {
+            let mut source = Source::read(&dir.join(name))?;
+            Arc::get_mut(&mut source).expect("fresh").name = format!("{rel_templates}/{name}");
+            if let Err(err) = env.add_template_owned(name.clone(), source.text.clone()) {
+                errors.push(template_error(&err, &source));
+            }
+            sources.insert(name.clone(), source);
+        }
+        if let Some(err) = Error::collect(errors) {
+            return Err(err);
+        }
+        let outputs = names
+            .into_iter()
+            .filter(|n| !is_partial(n) && Path::new(n).extension().is_some_and(|e| e == "j2"))
+            .collect();
+        Ok(ChartTemplates { meta: chart.meta.clone(), env, outputs, sources, rel_templates })
+    }
+
+    /// Renders every output template for one environment.
+    pub fn render(&self, values: &serde_json::Value, env: &EnvContext) -> Result<Vec<RenderedFile>, Error> {
+        let ctx = minijinja::context! {
+            values => minijinja::Value::from(Serde(values)),
+            env => minijinja::Value::from(Serde(env)),
+            chart => minijinja::Value::from(Serde(&self.meta)),
+        };
+        let mut files = Vec::with_capacity(self.outputs.len());
+        let mut errors = Vec::new();
+        for name in &self.outputs {
+            let template_path = format!("{}/{name}", self.rel_templates);
+            let rendered = self
+                .env
+                .get_template(name)
+                .and_then(|t| t.render(&ctx))
+                .map_err(|err| template_error(&err, &self.sources[name]));
+            let output_path = name.strip_suffix(".j2").unwrap_or(name).to_string();
+            match rendered.and_then(|text| finish(&env.name, &output_path, &template_path, &self.sources[name], &text))
+            {
+                Ok(Some(content)) => files.push(RenderedFile { path: output_path, template: template_path, content }),
+                Ok(None) => {}
+                Err(err) => errors.push(err),
+            }
+        }
+        match Error::collect(errors) {
+            Some(err) => Err(err),
+            None => Ok(files),
+        }
+    }
+
+    /// Sources of all templates, by template name.
+    pub fn sources(&self) -> &BTreeMap<String, SourceRef> {
+        &self.sources
+    }
+}
+
+fn is_partial(name: &str) -> bool {
+    name.split('/').any(|part| part.starts_with('_'))
+}
+
+fn collect_files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let kind = entry.file_type().map_err(|source| Error::Io { path: entry.path(), source })?;
+        if kind.is_dir() {
+            collect_files(&entry.path(), &rel, out)?;
+        } else if !name.starts_with('.') {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+/// A minijinja error as a diagnostic-carrying [`Error`], pointing into the
+/// template where it happened (which may be a partial, not `fallback`).
+fn template_error(err: &minijinja::Error, fallback: &SourceRef) -> Error {
+    let message = match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    };
+    let file = match err.name() {
+        Some(name) if !fallback.name.ends_with(name) => {
+            let partial = fallback.name.rsplit_once("/templates/").map(|(dir, _)| format!("{dir}/templates/{name}"));
+            err.template_source().map(|text| Source::new(partial.unwrap_or_else(|| name.to_string()), text))
+        }
+        _ => Some(fallback.clone()),
+    };
+    let span = err.range().or_else(|| {
+        let line = err.line()?;
+        let text = &file.as_ref()?.text;
+        let start: usize = text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+        let len = text[start..].find('\n').unwrap_or(text.len() - start);
+        Some(start..start + len)
+    });
+    Error::Template { file, span, message }
+}
+
+/// Normalises a rendered template into the output file's text: the
+/// `# Source:` line, empty documents dropped, every document parsed as a
+/// YAML mapping. `None` when nothing but whitespace and comments remains.
+fn finish(
+    env: &str,
+    path: &str,
+    template: &str,
+    template_source: &SourceRef,
+    text: &str,
+) -> Result<Option<String>, Error> {
+    let mut documents: Vec<&str> = Vec::new();
+    let mut current_start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if is_separator(line) {
+            documents.push(&text[current_start..offset]);
+            current_start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    documents.push(&text[current_start..]);
+    let kept: Vec<&str> = documents.into_iter().map(|d| d.trim_matches('\n')).filter(|d| has_content(d)).collect();
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let mut content = format!("# Source: {template}\n");
+    let mut starts = Vec::with_capacity(kept.len());
+    for (i, doc) in kept.iter().enumerate() {
+        if i > 0 {
+            content.push_str("---\n");
+        }
+        starts.push(content.len());
+        content.push_str(doc.trim_end());
+        content.push('\n');
+    }
+    for (doc, start) in kept.iter().zip(starts) {
+        let problem = match serde_yaml::from_str::<serde_yaml::Value>(doc) {
+            Ok(serde_yaml::Value::Mapping(_)) => None,
+            Ok(_) => Some((0, "expected a Kubernetes object (a YAML mapping)".to_string())),
+            Err(err) => {
+                let at = err.location().map_or(0, |l| l.index());
+                // serde_yaml appends a position relative to the document; ours is the file's.
+                let message = err.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                Some((at, message))
+            }
+        };
+        if let Some((at, message)) = problem {
+            let rendered = Source::new(format!("{env}/{path} (rendered)"), content.clone());
+            let offset = (start + at).min(content.len());
+            let line_end = content[offset..].find('\n').map_or(content.len(), |n| offset + n);
+            let mut template = template.to_string();
+            if let Some(line) =
+                guess_template_line(&template_source.text, content[..line_end].lines().last().unwrap_or(""))
+            {
+                template = format!("{template}:{line}");
+            }
+            return Err(Error::Output {
+                rendered,
+                span: offset..line_end.max(offset + 1).min(content.len()),
+                message,
+                template,
+            });
+        }
+    }
+    Ok(Some(content))
+}
+
+fn is_separator(line: &str) -> bool {
+    let rest = line.trim_end();
+    rest == "---" || rest.starts_with("--- #")
+}
+
+fn has_content(doc: &str) -> bool {
+    doc.lines().any(|l| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    })
+}
+
+/// The template line that most likely produced `rendered_line`: the only
+/// line whose literal text before the first tag starts it.
+fn guess_template_line(template: &str, rendered_line: &str) -> Option<usize> {
+    let wanted = rendered_line.trim();
+    let mut hits = template.lines().enumerate().filter(|(_, line)| {
+        let literal = line.split("{{").next().unwrap_or("").split("{%").next().unwrap_or("").trim();
+        literal.len() >= 3 && wanted.starts_with(literal)
+    });
+    let first = hits.next()?;
+    hits.next().is_none().then_some(first.0 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tpl() -> SourceRef {
+        Source::new("t.yaml.j2", "a: 1\nbad: {{ x }}\n")
+    }
+
+    #[test]
+    fn drops_empty_documents_and_adds_the_source_line() {
+        let out = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "\n---\n# only a comment\n---\na: 1\n\n\n---\nb: 2\n")
+            .unwrap();
+        assert_eq!(out.as_deref(), Some("# Source: t.yaml.j2\na: 1\n---\nb: 2\n"));
+    }
+
+    #[test]
+    fn all_empty_output_means_no_file() {
+        assert_eq!(finish("local", "x.yaml", "t.yaml.j2", &tpl(), "\n  \n# nothing\n").unwrap(), None);
+    }
+
+    #[test]
+    fn invalid_yaml_names_the_rendered_line_and_template() {
+        let err = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "a: 1\nbad: [unclosed\n").unwrap_err();
+        let Error::Output { rendered, span, template, .. } = err else { panic!() };
+        assert_eq!(rendered.name, "local/x.yaml (rendered)");
+        assert!(rendered.line_col(span.start).0 >= 2);
+        assert_eq!(template, "t.yaml.j2:2");
+    }
+
+    #[test]
+    fn scalars_are_not_objects() {
+        assert!(finish("local", "x.yaml", "t", &tpl(), "just text\n").is_err());
+    }
+}

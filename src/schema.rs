@@ -1,0 +1,259 @@
+//! JSON Schema handling: loading and compiling a schema (offline, no remote
+//! or file references), validating values against it, and answering
+//! questions about it (what type a path expects, which keys exist).
+
+use std::path::Path;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::LocationSegment;
+use serde_json::Value;
+
+use crate::error::{Error, did_you_mean};
+use crate::source::{Source, SourceRef};
+use crate::values::{KeyPath, Seg};
+
+/// A compiled JSON Schema with its source.
+pub struct Schema {
+    /// The schema file.
+    pub source: SourceRef,
+    /// The parsed schema document.
+    pub doc: Value,
+    validator: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema").field("source", &self.source.name).finish_non_exhaustive()
+    }
+}
+
+/// One way the values break the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// Path of the offending value, relative to the validated instance.
+    pub path: KeyPath,
+    /// What is wrong.
+    pub kind: ViolationKind,
+}
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViolationKind {
+    /// A key the schema does not allow; `path` ends with the key itself.
+    UnknownKey {
+        /// A close allowed key, if any.
+        suggestion: Option<String>,
+    },
+    /// A required key is missing from the table at `path`.
+    MissingKey(String),
+    /// The value at `path` is not what the schema expects.
+    Invalid {
+        /// The validator's sentence.
+        message: String,
+        /// Short "expected …" text for the caret.
+        expected: String,
+    },
+}
+
+impl Schema {
+    /// Reads and compiles a schema file.
+    pub fn load(path: &Path) -> Result<Schema, Error> {
+        Schema::compile(Source::read(path)?)
+    }
+
+    /// Compiles a schema from its source text.
+    pub fn compile(source: SourceRef) -> Result<Schema, Error> {
+        let doc: Value = serde_json::from_str(&source.text).map_err(|err| Error::Syntax {
+            span: offset_of(&source.text, err.line(), err.column()),
+            message: err.to_string(),
+            file: source.clone(),
+        })?;
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&doc)
+            .map_err(|err| Error::InvalidSchema { file: source.clone(), message: err.to_string() })?;
+        Ok(Schema { source, doc, validator })
+    }
+
+    /// Every violation of the schema by `instance`, in a stable order.
+    pub fn violations(&self, instance: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        for err in self.validator.iter_errors(instance) {
+            let path: KeyPath = err
+                .instance_path()
+                .iter()
+                .map(|seg| match seg {
+                    LocationSegment::Property(k) => Seg::Key(k.to_string()),
+                    LocationSegment::Index(i) => Seg::Index(i),
+                })
+                .collect();
+            match err.kind() {
+                ValidationErrorKind::AdditionalProperties { unexpected }
+                | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                    let allowed = self.property_names(&path);
+                    for key in unexpected {
+                        let mut key_path = path.clone();
+                        key_path.push(Seg::Key(key.clone()));
+                        out.push(Violation {
+                            path: key_path,
+                            kind: ViolationKind::UnknownKey {
+                                suggestion: did_you_mean(key, allowed.iter().map(String::as_str)),
+                            },
+                        });
+                    }
+                }
+                ValidationErrorKind::Required { property } => out.push(Violation {
+                    path,
+                    kind: ViolationKind::MissingKey(property.as_str().unwrap_or_default().to_string()),
+                }),
+                kind => out.push(Violation {
+                    path,
+                    kind: ViolationKind::Invalid { message: err.to_string(), expected: expected(kind) },
+                }),
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out.dedup();
+        out
+    }
+
+    /// The subschema describing the value at `path`, following `properties`,
+    /// `items` and local `$ref`s.
+    pub fn subschema(&self, path: &[Seg]) -> Option<&Value> {
+        let mut node = self.deref(&self.doc)?;
+        for seg in path {
+            node = match seg {
+                Seg::Key(k) => node
+                    .get("properties")
+                    .and_then(|p| p.get(k))
+                    .or_else(|| node.get("additionalProperties").filter(|v| v.is_object()))?,
+                Seg::Index(_) => node.get("items")?,
+            };
+            node = self.deref(node)?;
+        }
+        Some(node)
+    }
+
+    /// Whether the schema wants a string (and only a string) at `path`.
+    pub fn expects_string(&self, path: &[Seg]) -> bool {
+        self.subschema(path).and_then(|s| s.get("type")).is_some_and(|t| t == "string")
+    }
+
+    /// The keys the schema names for the table at `path`.
+    pub fn property_names(&self, path: &[Seg]) -> Vec<String> {
+        self.subschema(path)
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The `description` of the value at `path`, if the schema gives one.
+    pub fn description(&self, path: &[Seg]) -> Option<&str> {
+        self.subschema(path)?.get("description")?.as_str()
+    }
+
+    fn deref<'a>(&'a self, mut node: &'a Value) -> Option<&'a Value> {
+        // Bounded so a self-referencing schema cannot loop forever.
+        for _ in 0..32 {
+            match node.get("$ref").and_then(Value::as_str) {
+                Some(reference) => node = self.doc.pointer(reference.strip_prefix('#')?)?,
+                None => return Some(node),
+            }
+        }
+        None
+    }
+}
+
+/// A short "expected …" label for the caret.
+fn expected(kind: &ValidationErrorKind) -> String {
+    match kind {
+        ValidationErrorKind::Type { kind } => format!("expected {}", type_names(kind)),
+        ValidationErrorKind::Enum { options } => format!("expected one of {options}"),
+        ValidationErrorKind::Constant { expected_value } => format!("expected {expected_value}"),
+        ValidationErrorKind::Pattern { pattern } => format!("expected a match for /{pattern}/"),
+        ValidationErrorKind::Minimum { limit } => format!("expected at least {limit}"),
+        ValidationErrorKind::Maximum { limit } => format!("expected at most {limit}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => format!("expected more than {limit}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => format!("expected less than {limit}"),
+        ValidationErrorKind::MinLength { limit } => format!("expected at least {limit} characters"),
+        ValidationErrorKind::MaxLength { limit } => format!("expected at most {limit} characters"),
+        ValidationErrorKind::MinItems { limit } => format!("expected at least {limit} items"),
+        ValidationErrorKind::MaxItems { limit } => format!("expected at most {limit} items"),
+        _ => "does not match the schema".to_string(),
+    }
+}
+
+fn type_names(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => format!("{t}"),
+        jsonschema::error::TypeKind::Multiple(ts) => {
+            let names: Vec<String> = ts.iter().map(|t| format!("{t}")).collect();
+            names.join(" or ")
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and column (as `serde_json` reports them).
+fn offset_of(text: &str, line: usize, column: usize) -> std::ops::Range<usize> {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let offset = (start + column.saturating_sub(1)).min(text.len());
+    offset..offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Schema {
+        let doc = json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "replicas": {"type": "integer", "minimum": 1},
+                "image": {"$ref": "#/$defs/image"}
+            },
+            "$defs": {"image": {"type": "object", "additionalProperties": false,
+                "required": ["tag"], "properties": {"tag": {"type": "string"}}}}
+        });
+        Schema::compile(Source::new("s.json", doc.to_string())).unwrap()
+    }
+
+    #[test]
+    fn unknown_keys_get_their_own_path_and_a_suggestion() {
+        let v = schema().violations(&json!({"replicsa": 1, "image": {"tag": "16"}}));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].path, vec![Seg::Key("replicsa".into())]);
+        assert_eq!(v[0].kind, ViolationKind::UnknownKey { suggestion: Some("replicas".into()) });
+    }
+
+    #[test]
+    fn reports_every_violation() {
+        let v = schema().violations(&json!({"replicas": "two", "image": {}}));
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(matches!(&v[0].kind, ViolationKind::MissingKey(k) if k == "tag"));
+        assert!(matches!(&v[1].kind, ViolationKind::Invalid { expected, .. } if expected == "expected integer"));
+    }
+
+    #[test]
+    fn follows_refs_to_answer_type_questions() {
+        let s = schema();
+        assert!(s.expects_string(&[Seg::Key("image".into()), Seg::Key("tag".into())]));
+        assert!(!s.expects_string(&[Seg::Key("replicas".into())]));
+    }
+
+    #[test]
+    fn json_syntax_errors_point_at_the_line() {
+        let Err(Error::Syntax { span, .. }) = Schema::compile(Source::new("s.json", "{\n  \"a\": ,\n}")) else {
+            panic!("expected a syntax error");
+        };
+        assert_eq!(span.start, 9);
+    }
+
+    #[test]
+    fn invalid_schemas_are_errors() {
+        let err = Schema::compile(Source::new("s.json", r#"{"type": 12}"#)).unwrap_err();
+        assert!(matches!(err, Error::InvalidSchema { .. }));
+    }
+}

@@ -1,0 +1,76 @@
+//! Source texts that diagnostics point into: files read from disk and
+//! synthetic sources such as a `--set` argument.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::Error;
+
+/// A text that values, schemas or templates came from, with a display name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Name shown in diagnostics (a path relative to the working directory, or `--set`).
+    pub name: String,
+    /// The full text.
+    pub text: String,
+}
+
+/// A shared handle to a [`Source`].
+pub type SourceRef = Arc<Source>;
+
+impl Source {
+    /// Wraps a text with the name diagnostics show for it.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceRef {
+        Arc::new(Source { name: name.into(), text: text.into() })
+    }
+
+    /// Reads a UTF-8 file; the name shown is `path` relative to the working directory.
+    pub fn read(path: &Path) -> Result<SourceRef, Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|err| Error::NotUtf8 { path: path.to_path_buf(), offset: err.utf8_error().valid_up_to() })?;
+        Ok(Source::new(display_path(path), text))
+    }
+
+    /// The 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// A path as users should see it: relative to the working directory when it
+/// lies below it, unchanged otherwise.
+pub fn display_path(path: &Path) -> String {
+    let relative = std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    relative.unwrap_or_else(|| path.to_path_buf()).to_string_lossy().replace('\\', "/")
+}
+
+/// Joins `rel` to `base` unless it is absolute.
+pub fn resolve(base: &Path, rel: &Path) -> PathBuf {
+    if rel.is_absolute() { rel.to_path_buf() } else { base.join(rel) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_from_one_in_characters() {
+        let src = Source::new("x", "ab\nçd = 1\n");
+        assert_eq!(src.line_col(0), (1, 1));
+        assert_eq!(src.line_col(3), (2, 1));
+        // 'ç' is two bytes but one column.
+        assert_eq!(src.line_col(6), (2, 3));
+    }
+}
