@@ -169,7 +169,13 @@ impl Schema {
 fn expected(kind: &ValidationErrorKind) -> String {
     match kind {
         ValidationErrorKind::Type { kind } => format!("expected {}", type_names(kind)),
-        ValidationErrorKind::Enum { options } => format!("expected one of {options}"),
+        ValidationErrorKind::Enum { options } => match options.as_array() {
+            Some(items) => {
+                let names: Vec<String> = items.iter().map(Value::to_string).collect();
+                format!("expected one of {}", names.join(", "))
+            }
+            None => format!("expected one of {options}"),
+        },
         ValidationErrorKind::Constant { expected_value } => format!("expected {expected_value}"),
         ValidationErrorKind::Pattern { pattern } => format!("expected a match for /{pattern}/"),
         ValidationErrorKind::Minimum { limit } => format!("expected at least {limit}"),

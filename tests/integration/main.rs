@@ -1,0 +1,8 @@
+//! Integration tests: the real `pgrender` binary run on real projects in
+//! temp dirs, one module per area.
+
+mod harness;
+
+mod errors;
+mod render;
+mod values;
