@@ -82,6 +82,9 @@ impl Diagnostic {
 
     /// Renders the diagnostic, with colour when `styled`.
     pub fn render(&self, styled: bool) -> String {
+        if self.label.is_none() && !styled {
+            return self.render_plain_text();
+        }
         let level = match self.severity {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
@@ -108,6 +111,26 @@ impl Diagnostic {
         }
         let renderer = if styled { Renderer::styled() } else { Renderer::plain() };
         renderer.decor_style(DecorStyle::Ascii).render(&report)
+    }
+}
+
+impl Diagnostic {
+    /// A diagnostic with no snippet, as plain lines (no empty gutter).
+    fn render_plain_text(&self) -> String {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut out = format!("{severity}: {}", self.message);
+        for note in &self.notes {
+            out.push_str("\nnote: ");
+            out.push_str(note);
+        }
+        if let Some(help) = &self.help {
+            out.push_str("\nhelp: ");
+            out.push_str(help);
+        }
+        out
     }
 }
 
@@ -152,6 +175,15 @@ mod tests {
         assert!(out.contains("^^^^^ expected an integer"), "{out}");
         assert!(out.contains("help: write replicas = 2"), "{out}");
         assert_eq!(d.location().as_deref(), Some("environments/eks.toml:2:12"));
+    }
+
+    #[test]
+    fn diagnostics_without_a_source_are_plain_lines() {
+        let d = Diagnostic::error("unknown environment `x`").note("known environments: a").help("did you mean `a`?");
+        assert_eq!(
+            d.render(false),
+            "error: unknown environment `x`\nnote: known environments: a\nhelp: did you mean `a`?"
+        );
     }
 
     #[test]

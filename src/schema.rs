@@ -120,16 +120,22 @@ impl Schema {
     /// The subschema describing the value at `path`, following `properties`,
     /// `items` and local `$ref`s.
     pub fn subschema(&self, path: &[Seg]) -> Option<&Value> {
-        let mut node = self.deref(&self.doc)?;
+        self.deref(self.raw_subschema(path)?)
+    }
+
+    /// Like [`Schema::subschema`] but without resolving a final `$ref`, so
+    /// keywords written beside it (`description`) stay visible.
+    fn raw_subschema(&self, path: &[Seg]) -> Option<&Value> {
+        let mut node = &self.doc;
         for seg in path {
+            let resolved = self.deref(node)?;
             node = match seg {
-                Seg::Key(k) => node
+                Seg::Key(k) => resolved
                     .get("properties")
                     .and_then(|p| p.get(k))
-                    .or_else(|| node.get("additionalProperties").filter(|v| v.is_object()))?,
-                Seg::Index(_) => node.get("items")?,
+                    .or_else(|| resolved.get("additionalProperties").filter(|v| v.is_object()))?,
+                Seg::Index(_) => resolved.get("items")?,
             };
-            node = self.deref(node)?;
         }
         Some(node)
     }
@@ -150,7 +156,8 @@ impl Schema {
 
     /// The `description` of the value at `path`, if the schema gives one.
     pub fn description(&self, path: &[Seg]) -> Option<&str> {
-        self.subschema(path)?.get("description")?.as_str()
+        let raw = self.raw_subschema(path)?;
+        raw.get("description").or_else(|| self.deref(raw)?.get("description"))?.as_str()
     }
 
     fn deref<'a>(&'a self, mut node: &'a Value) -> Option<&'a Value> {
@@ -247,6 +254,15 @@ mod tests {
         let s = schema();
         assert!(s.expects_string(&[Seg::Key("image".into()), Seg::Key("tag".into())]));
         assert!(!s.expects_string(&[Seg::Key("replicas".into())]));
+    }
+
+    #[test]
+    fn descriptions_beside_a_ref_are_found() {
+        let doc = json!({"properties": {"port": {"description": "The port.", "$ref": "#/$defs/port"}},
+            "$defs": {"port": {"type": "integer", "description": "Any port."}}});
+        let s = Schema::compile(Source::new("s.json", doc.to_string())).unwrap();
+        assert_eq!(s.description(&[Seg::Key("port".into())]), Some("The port."));
+        assert!(!s.expects_string(&[Seg::Key("port".into())]));
     }
 
     #[test]
