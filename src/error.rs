@@ -70,6 +70,8 @@ pub enum Error {
         span: Option<Range<usize>>,
         /// What went wrong.
         message: String,
+        /// A suggestion, e.g. the key a misspelt name probably meant.
+        help: Option<String>,
     },
     /// A template rendered something that is not valid output.
     #[error("{message}")]
@@ -148,8 +150,11 @@ impl Error {
                 )]
             }
             Error::Values(diagnostics) => diagnostics.clone(),
-            Error::Template { file, span, message } => {
-                let diagnostic = Diagnostic::error(message.clone());
+            Error::Template { file, span, message, help } => {
+                let mut diagnostic = Diagnostic::error(message.clone());
+                if let Some(help) = help {
+                    diagnostic = diagnostic.help(help.clone());
+                }
                 match (file, span) {
                     (Some(file), Some(span)) => {
                         vec![diagnostic.at(file, span.clone(), "here")]

@@ -94,6 +94,9 @@ impl ChartTemplates {
 
     /// Renders every output template for one environment.
     pub fn render(&self, values: &serde_json::Value, env: &EnvContext) -> Result<Vec<RenderedFile>, Error> {
+        let env_json = serde_json::to_value(env).unwrap_or_default();
+        let chart_json = serde_json::to_value(&self.meta).unwrap_or_default();
+        let roots = [("values", values), ("env", &env_json), ("chart", &chart_json)];
         let ctx = minijinja::context! {
             values => minijinja::Value::from(Serde(values)),
             env => minijinja::Value::from(Serde(env)),
@@ -107,7 +110,7 @@ impl ChartTemplates {
                 .env
                 .get_template(name)
                 .and_then(|t| t.render(&ctx))
-                .map_err(|err| template_error(&err, &self.sources[name]));
+                .map_err(|err| with_suggestion(template_error(&err, &self.sources[name]), &roots));
             let output_path = name.strip_suffix(".j2").unwrap_or(name).to_string();
             match rendered.and_then(|text| finish(&env.name, &output_path, &template_path, &self.sources[name], &text))
             {
@@ -169,7 +172,36 @@ fn template_error(err: &minijinja::Error, fallback: &SourceRef) -> Error {
         let len = text[start..].find('\n').unwrap_or(text.len() - start);
         Some(start..start + len)
     });
-    Error::Template { file, span, message }
+    Error::Template { file, span, message, help: None }
+}
+
+/// For an undefined `values.a.b`, suggests the closest key that does exist.
+fn with_suggestion(mut err: Error, roots: &[(&str, &serde_json::Value)]) -> Error {
+    if let Error::Template { file: Some(file), span: Some(span), message, help } = &mut err
+        && message.starts_with("undefined")
+        && let Some(expr) = file.text.get(span.clone())
+    {
+        *help = suggest(expr.trim(), roots);
+    }
+    err
+}
+
+fn suggest(expr: &str, roots: &[(&str, &serde_json::Value)]) -> Option<String> {
+    let parts: Vec<&str> = expr.split('.').map(str::trim).collect();
+    if parts.len() < 2 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+        return None;
+    }
+    let (_, root) = roots.iter().find(|(name, _)| *name == parts[0])?;
+    let mut node = *root;
+    for (depth, part) in parts.iter().enumerate().skip(1) {
+        let Some(next) = node.get(part) else {
+            let keys = node.as_object()?.keys().map(String::as_str);
+            let best = crate::error::did_you_mean(part, keys)?;
+            return Some(format!("did you mean `{}.{best}`?", parts[..depth].join(".")));
+        };
+        node = next;
+    }
+    None
 }
 
 /// Normalises a rendered template into the output file's text: the
@@ -291,6 +323,18 @@ mod tests {
         assert_eq!(rendered.name, "local/x.yaml (rendered)");
         assert!(rendered.line_col(span.start).0 >= 2);
         assert_eq!(template, "t.yaml.j2:2");
+    }
+
+    #[test]
+    fn suggests_the_key_an_undefined_name_probably_meant() {
+        let values = serde_json::json!({"storage": {"size": "5Gi", "className": "gp3"}});
+        let roots = [("values", &values)];
+        assert_eq!(
+            suggest("values.storage.classNmae", &roots).as_deref(),
+            Some("did you mean `values.storage.className`?")
+        );
+        assert_eq!(suggest("values.storage.zzz", &roots), None);
+        assert_eq!(suggest("values.storage.size | quote", &roots), None);
     }
 
     #[test]
