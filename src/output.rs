@@ -55,6 +55,22 @@ impl RenderedEnv {
     }
 }
 
+/// The checksum file `render --manifest` writes at the top of the output folder.
+pub const SUMS: &str = "SHA256SUMS";
+
+/// `SHA256SUMS` text for several environments: `<sha256>  <env>/<path>` per
+/// file, environments in the given order, files in apply order; `sha256sum -c`
+/// checks it from the output folder.
+pub fn sums(envs: &[RenderedEnv]) -> String {
+    let mut out = String::new();
+    for env in envs {
+        for file in &env.files {
+            let _ = writeln!(out, "{}  {}/{}", hex_sha256(file.content.as_bytes()), env.name, file.path);
+        }
+    }
+    out
+}
+
 /// What writing did to one environment's folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
