@@ -204,7 +204,7 @@ impl Error {
             ],
             Error::InitConflict { existing, .. } => vec![
                 Diagnostic::error(self.to_string())
-                    .note(format!("existing: {}", existing.join(", ")))
+                    .note(format!("existing: {}", abbreviated(existing, 4)))
                     .help("pass --force to overwrite them, or choose an empty folder"),
             ],
             Error::Stale { fix, .. } => {
@@ -214,6 +214,12 @@ impl Error {
             _ => vec![Diagnostic::error(self.to_string())],
         }
     }
+}
+
+/// The first `shown` items joined, then how many more there are.
+fn abbreviated(items: &[String], shown: usize) -> String {
+    let text = items.iter().take(shown).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > shown { format!("{text} and {} more", items.len() - shown) } else { text }
 }
 
 /// "TOML" or "JSON", from a file name, for syntax error titles.

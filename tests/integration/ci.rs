@@ -185,3 +185,22 @@ fn verify_sums(project: &TestProject, out: &str) {
         assert!(status.success(), "sha256sum -c failed");
     }
 }
+
+#[test]
+fn flux_example_renders_then_pushes_each_environment_folder() {
+    let workflow = yaml("integrations/flux/publish.yml");
+    let steps = workflow["jobs"]["publish"]["steps"].as_sequence().unwrap();
+    let scripts: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    let render = scripts.iter().flat_map(|s| s.lines()).map(str::trim).find(|l| l.starts_with("pgrender ")).unwrap();
+    let project = TestProject::default_project();
+    run_line(&project, render).unwrap().code(0);
+    assert!(scripts.iter().any(|s| s.contains("for dir in k8s-manifests/*/") && s.contains("flux push artifact")));
+    verify_sums(&project, "k8s-manifests");
+
+    let objects: Vec<Value> = serde_yaml::Deserializer::from_str(
+        &std::fs::read_to_string(repo_root().join("integrations/flux/flux-objects.yaml")).unwrap(),
+    )
+    .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+    .collect();
+    assert_eq!(objects[1]["spec"]["sourceRef"]["name"], objects[0]["metadata"]["name"]);
+}
