@@ -343,6 +343,22 @@ mod tests {
     }
 
     #[test]
+    fn sums_name_each_file_under_its_environment() {
+        let mut eks = env(&[("4-db/b.yaml", "b\n"), ("1-ns/a.yaml", "a\n")]);
+        eks.name = "eks".into();
+        let lines: Vec<String> = sums(&[env(&[("a.yaml", "a\n")]), eks]).lines().map(str::to_string).collect();
+        let a = hex_sha256(b"a\n");
+        assert_eq!(
+            lines,
+            [
+                format!("{a}  local/a.yaml"),
+                format!("{a}  eks/1-ns/a.yaml"),
+                format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n"))
+            ]
+        );
+    }
+
+    #[test]
     fn stream_is_in_apply_order() {
         let e = env(&[("4-db/b.yaml", "b: 1\n"), ("1-ns/a.yaml", "a: 1\n")]);
         assert_eq!(e.stream(), "---\na: 1\n---\nb: 1\n");
