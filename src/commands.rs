@@ -29,6 +29,8 @@ fn render(config: RenderConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
     let rendered = pipeline.render_all(&config.envs, &config.overrides)?;
     if config.stdout {
+        // Everything is rendered before the first byte is printed: a failure
+        // leaves stdout empty, which the Argo CD plugin relies on.
         return write_stdout(&rendered[0].stream());
     }
     let changes = write_all(&config.out, &rendered)?;
