@@ -44,6 +44,91 @@ Examples:
   pgrender values --env eks --format json
   pgrender values --env eks --explain       every key with the file and line that set it")]
     Values(ValuesArgs),
+    /// Write a starter project (pgrender.toml, chart, schema, environments) into a folder.
+    #[command(after_help = "\
+Examples:
+  pgrender init my-db                       create my-db/ with a project that renders as is
+  pgrender init . --force                   overwrite the starter files in this folder")]
+    Init(InitArgs),
+    /// Generate a chart's Markdown values reference from its schema.
+    #[command(after_help = "\
+Examples:
+  pgrender docs                             print the values table
+  pgrender docs --write                     update charts/postgres/README.md between its markers
+  pgrender docs --check                     exit 1 when a README is out of date")]
+    Docs(DocsArgs),
+    /// Generate the JSON Schema of environment files, for editor completion and validation.
+    #[command(after_help = "\
+Examples:
+  pgrender schema                           print the schema
+  pgrender schema --write                   update schema/environment-file.schema.json
+  pgrender schema --check                   exit 1 when the committed schema is out of date")]
+    Schema(GenerateArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  pgrender completions bash > ~/.local/share/bash-completion/completions/pgrender
+  pgrender completions zsh > ~/.zfunc/_pgrender
+  pgrender completions fish > ~/.config/fish/completions/pgrender.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per command into a folder.
+    #[command(after_help = "\
+Examples:
+  pgrender man | man -l -
+  pgrender man --out /usr/local/share/man/man1")]
+    Man(ManArgs),
+}
+
+/// Arguments of `init`.
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// Folder to write the project into (created when missing).
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Overwrite starter files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Print, write or check a generated file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GenerateArgs {
+    /// Write the generated file instead of printing it.
+    #[arg(long, conflicts_with = "check")]
+    pub write: bool,
+    /// Exit 1 when the committed file differs from what would be generated.
+    #[arg(long)]
+    pub check: bool,
+    /// Project folder (default: the nearest folder upwards with pgrender.toml).
+    #[arg(long, short = 'C', value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+/// Arguments of `docs`.
+#[derive(Debug, Args, Clone)]
+pub struct DocsArgs {
+    /// Chart to document (default: every chart of the project).
+    #[arg(long, value_name = "NAME")]
+    pub chart: Option<String>,
+    /// Print, write or check.
+    #[command(flatten)]
+    pub generate: GenerateArgs,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `man`.
+#[derive(Debug, Args, Clone)]
+pub struct ManArgs {
+    /// Folder to write `pgrender.1` and one page per subcommand into (default: print `pgrender.1`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Which project, environments and extra value layers.
@@ -78,6 +163,9 @@ pub struct RenderArgs {
     /// Print one YAML stream to stdout instead of writing files.
     #[arg(long)]
     pub stdout: bool,
+    /// Also write `SHA256SUMS` (for `sha256sum -c`) covering every rendered file into the output folder.
+    #[arg(long, conflicts_with = "stdout")]
+    pub manifest: bool,
 }
 
 /// Arguments of `values`.

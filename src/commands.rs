@@ -6,9 +6,10 @@ use std::io::Write as _;
 use crate::cli::Format;
 use crate::config::{Action, RenderConfig, ValuesConfig};
 use crate::error::Error;
-use crate::output::{Changes, write_all};
+use crate::output::{Changes, SUMS, sums, write_all};
 use crate::pipeline::Pipeline;
 use crate::source::display_path;
+use crate::tooling;
 use crate::values::{DottedPath, LayerKind};
 
 /// Runs a validated action.
@@ -16,6 +17,11 @@ pub fn run(action: Action) -> Result<(), Error> {
     match action {
         Action::Render(config) => render(config),
         Action::Values(config) => values(&config),
+        Action::Init { dir, force } => tooling::init(&dir, force),
+        Action::Docs { project, charts, mode } => tooling::docs(&project, &charts, mode),
+        Action::Schema { project, mode } => tooling::schema(&project, mode),
+        Action::Completions(shell) => tooling::completions(shell),
+        Action::Man { out } => tooling::man(out.as_deref()),
     }
 }
 
@@ -23,6 +29,8 @@ fn render(config: RenderConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
     let rendered = pipeline.render_all(&config.envs, &config.overrides)?;
     if config.stdout {
+        // Everything is rendered before the first byte is printed: a failure
+        // leaves stdout empty, which the Argo CD plugin relies on.
         return write_stdout(&rendered[0].stream());
     }
     let changes = write_all(&config.out, &rendered)?;
@@ -35,6 +43,11 @@ fn render(config: RenderConfig) -> Result<(), Error> {
             env.files.len(),
             summary(&changes)
         );
+    }
+    if config.manifest {
+        let path = config.out.join(SUMS);
+        std::fs::write(&path, sums(&rendered)).map_err(|source| Error::Write { path: path.clone(), source })?;
+        eprintln!("{:>10} {}", "wrote", display_path(&path));
     }
     Ok(())
 }
@@ -89,7 +102,7 @@ fn explain(values: &crate::values::Values) -> String {
 }
 
 /// Writes to stdout, treating a closed pipe (`| head`) as success.
-fn write_stdout(text: &str) -> Result<(), Error> {
+pub fn write_stdout(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {

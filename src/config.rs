@@ -4,9 +4,11 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, Format, RenderArgs, Selection};
-use crate::error::{Error, UsageError};
+use crate::cli::{Cli, Command, DocsArgs, Format, GenerateArgs, RenderArgs, Selection};
+use crate::error::{Error, UsageError, did_you_mean};
+use crate::generated::Mode;
 use crate::pipeline::Overrides;
+use crate::project::Chart;
 use crate::project::Project;
 use crate::source::resolve;
 
@@ -16,6 +18,36 @@ pub enum Action {
     Render(RenderConfig),
     /// Print one environment's merged values.
     Values(ValuesConfig),
+    /// Write the starter project into a folder.
+    Init {
+        /// The target folder.
+        dir: PathBuf,
+        /// Overwrite existing starter files.
+        force: bool,
+    },
+    /// Print, write or check charts' values references.
+    Docs {
+        /// The project.
+        project: Project,
+        /// The charts to document.
+        charts: Vec<Chart>,
+        /// Print, write or check.
+        mode: Mode,
+    },
+    /// Print, write or check the environment-file schema.
+    Schema {
+        /// The project.
+        project: Project,
+        /// Print, write or check.
+        mode: Mode,
+    },
+    /// Print a completion script.
+    Completions(clap_complete::Shell),
+    /// Print the man page, or write all pages into a folder.
+    Man {
+        /// Folder for the pages; stdout when absent.
+        out: Option<PathBuf>,
+    },
 }
 
 /// A validated render request.
@@ -30,6 +62,8 @@ pub struct RenderConfig {
     pub out: PathBuf,
     /// Print to stdout instead of writing.
     pub stdout: bool,
+    /// Write `SHA256SUMS` into the output folder.
+    pub manifest: bool,
 }
 
 /// A validated `values` request.
@@ -65,6 +99,18 @@ impl Action {
                     format: args.format,
                 }))
             }
+            Some(Command::Init(args)) => {
+                Ok(Action::Init { dir: resolve(&current_dir()?, &args.dir), force: args.force })
+            }
+            Some(Command::Docs(args)) => docs(&args),
+            Some(Command::Schema(args)) => {
+                Ok(Action::Schema { project: discover(args.project.as_deref())?, mode: mode(&args) })
+            }
+            Some(Command::Completions(args)) => Ok(Action::Completions(args.shell)),
+            Some(Command::Man(args)) => {
+                let cwd = current_dir()?;
+                Ok(Action::Man { out: args.out.map(|dir| resolve(&cwd, &dir)) })
+            }
         }
     }
 }
@@ -77,17 +123,13 @@ impl RenderConfig {
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let out = args.out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o));
-        Ok(RenderConfig { project, envs, overrides, out, stdout: args.stdout })
+        Ok(RenderConfig { project, envs, overrides, out, stdout: args.stdout, manifest: args.manifest })
     }
 }
 
 /// Loads the project and resolves the environment selection.
 fn select(selection: &Selection) -> Result<(Project, Vec<String>, Overrides), Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })?;
-    let project = match &selection.project {
-        Some(dir) => Project::discover(&resolve(&cwd, dir))?,
-        None => Project::discover(&cwd)?,
-    };
+    let project = discover(selection.project.as_deref())?;
     let envs = if selection.all {
         project.environment_names()?
     } else if selection.envs.is_empty() {
@@ -105,4 +147,47 @@ fn select(selection: &Selection) -> Result<(Project, Vec<String>, Overrides), Er
     }
     let overrides = Overrides::read(&selection.files, selection.sets.clone())?;
     Ok((project, envs, overrides))
+}
+
+fn current_dir() -> Result<PathBuf, Error> {
+    std::env::current_dir().map_err(|source| Error::Io { path: ".".into(), source })
+}
+
+/// Loads the project in `dir`, or the nearest one upwards from the current folder.
+fn discover(dir: Option<&std::path::Path>) -> Result<Project, Error> {
+    let cwd = current_dir()?;
+    match dir {
+        Some(dir) => Project::discover(&resolve(&cwd, dir)),
+        None => Project::discover(&cwd),
+    }
+}
+
+fn mode(args: &GenerateArgs) -> Mode {
+    if args.check {
+        Mode::Check
+    } else if args.write {
+        Mode::Write
+    } else {
+        Mode::Print
+    }
+}
+
+/// `docs`: every chart, or the one named by `--chart`.
+fn docs(args: &DocsArgs) -> Result<Action, Error> {
+    let project = discover(args.generate.project.as_deref())?;
+    let charts = match &args.chart {
+        None => project.charts.clone(),
+        Some(name) => {
+            let chart = project.charts.iter().find(|c| &c.meta.name == name).ok_or_else(|| {
+                let known: Vec<String> = project.charts.iter().map(|c| c.meta.name.clone()).collect();
+                UsageError::UnknownChart {
+                    name: name.clone(),
+                    suggestion: did_you_mean(name, known.iter().map(String::as_str)),
+                    known,
+                }
+            })?;
+            vec![chart.clone()]
+        }
+    };
+    Ok(Action::Docs { project, charts, mode: mode(&args.generate) })
 }

@@ -85,6 +85,22 @@ pub enum Error {
         /// The template that produced it.
         template: String,
     },
+    /// `init` would overwrite files that already exist; nothing was written.
+    #[error("{} already holds {} of the starter project's files; nothing was written", display_path(dir), existing.len())]
+    InitConflict {
+        /// The target folder.
+        dir: PathBuf,
+        /// The starter files that already exist there, relative to `dir`.
+        existing: Vec<String>,
+    },
+    /// A generated file differs from what pgrender generates now.
+    #[error("{} is out of date", display_path(path))]
+    Stale {
+        /// The committed file.
+        path: PathBuf,
+        /// The command that regenerates it.
+        fix: String,
+    },
     /// The command was used wrongly.
     #[error(transparent)]
     Usage(#[from] UsageError),
@@ -102,6 +118,16 @@ pub enum UsageError {
         /// What was asked for.
         name: String,
         /// The environments that exist.
+        known: Vec<String>,
+        /// The closest known name.
+        suggestion: Option<String>,
+    },
+    /// `--chart` names no chart of the project.
+    #[error("unknown chart `{name}`{}; the project's charts: {}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default(), known.join(", "))]
+    UnknownChart {
+        /// What was asked for.
+        name: String,
+        /// The project's charts.
         known: Vec<String>,
         /// The closest known name.
         suggestion: Option<String>,
@@ -181,10 +207,24 @@ impl Error {
                 Diagnostic::error(self.to_string())
                     .help("run `pgrender init` to create a project, or pass --project DIR"),
             ],
+            Error::InitConflict { existing, .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .note(format!("existing: {}", abbreviated(existing, 4)))
+                    .help("pass --force to overwrite them, or choose an empty folder"),
+            ],
+            Error::Stale { fix, .. } => {
+                vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
+            }
             Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
             _ => vec![Diagnostic::error(self.to_string())],
         }
     }
+}
+
+/// The first `shown` items joined, then how many more there are.
+fn abbreviated(items: &[String], shown: usize) -> String {
+    let text = items.iter().take(shown).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > shown { format!("{text} and {} more", items.len() - shown) } else { text }
 }
 
 /// "TOML" or "JSON", from a file name, for syntax error titles.

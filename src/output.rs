@@ -55,6 +55,22 @@ impl RenderedEnv {
     }
 }
 
+/// The checksum file `render --manifest` writes at the top of the output folder.
+pub const SUMS: &str = "SHA256SUMS";
+
+/// `SHA256SUMS` text for several environments: `<sha256>  <env>/<path>` per
+/// file, environments in the given order, files in apply order; `sha256sum -c`
+/// checks it from the output folder.
+pub fn sums(envs: &[RenderedEnv]) -> String {
+    let mut out = String::new();
+    for env in envs {
+        for file in &env.files {
+            let _ = writeln!(out, "{}  {}/{}", hex_sha256(file.content.as_bytes()), env.name, file.path);
+        }
+    }
+    out
+}
+
 /// What writing did to one environment's folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -324,6 +340,22 @@ mod tests {
         for bad in ["../x", "/etc/passwd", "a/../../b", "", "a//b"] {
             assert!(!is_confined(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn sums_name_each_file_under_its_environment() {
+        let mut eks = env(&[("4-db/b.yaml", "b\n"), ("1-ns/a.yaml", "a\n")]);
+        eks.name = "eks".into();
+        let lines: Vec<String> = sums(&[env(&[("a.yaml", "a\n")]), eks]).lines().map(str::to_string).collect();
+        let a = hex_sha256(b"a\n");
+        assert_eq!(
+            lines,
+            [
+                format!("{a}  local/a.yaml"),
+                format!("{a}  eks/1-ns/a.yaml"),
+                format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n"))
+            ]
+        );
     }
 
     #[test]

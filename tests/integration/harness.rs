@@ -65,11 +65,17 @@ impl TestProject {
 
     /// Runs pgrender in the project folder with colour off.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[])
+    }
+
+    /// Runs pgrender in the project folder with colour off and extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_pgrender"))
             .args(args)
             .current_dir(self.path())
             .env("NO_COLOR", "1")
             .env_remove("GITHUB_ACTIONS")
+            .envs(vars.iter().copied())
             .output()
             .expect("run pgrender");
         let clean = |bytes: &[u8]| {

@@ -3,6 +3,9 @@
 
 mod harness;
 
+mod argocd;
+mod ci;
 mod errors;
 mod render;
+mod tooling;
 mod values;

@@ -1,0 +1,124 @@
+//! The commands that set a project up and keep it documented rather than
+//! render it: `init`, `docs`, `schema`, `completions` and `man`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use clap::CommandFactory as _;
+
+use crate::cli::Cli;
+use crate::docs;
+use crate::editor_schema;
+use crate::error::Error;
+use crate::generated::{self, Mode, Outcome};
+use crate::init;
+use crate::project::{Chart, Project};
+use crate::schema::Schema;
+use crate::source::{Source, display_path};
+
+/// `init`: writes the starter project and says what to run next.
+pub fn init(dir: &Path, force: bool) -> Result<(), Error> {
+    let files = init::write_starter(dir, force)?;
+    eprintln!("{:>10} {} files in {}", "created", files.len(), display_path(dir));
+    eprintln!(
+        "\nNext:\n  cd {}\n  pgrender --all            render every environment into k8s-manifests/",
+        display_path(dir)
+    );
+    Ok(())
+}
+
+/// `docs`: each chart's values reference, printed, written into its README, or checked.
+pub fn docs(project: &Project, charts: &[Chart], mode: Mode) -> Result<(), Error> {
+    let mut printed = String::new();
+    let mut stale = Vec::new();
+    for chart in charts {
+        let schema = Schema::load(&chart.schema)?;
+        let section = docs::reference(&schema.doc, &chart_defaults(chart)?, &relative(project, &chart.schema));
+        if mode == Mode::Print {
+            if charts.len() > 1 {
+                let _ = write!(printed, "## {}\n\n", chart.meta.name);
+            }
+            printed.push_str(&section);
+            continue;
+        }
+        let readme = chart.dir.join("README.md");
+        let old = std::fs::read_to_string(&readme)
+            .unwrap_or_else(|_| docs::new_readme(&chart.meta.name, &chart.meta.description));
+        let text = docs::splice(&old, &section);
+        let fix = format!("pgrender docs --write --chart {}", chart.meta.name);
+        finish(mode, &readme, &text, &fix, &mut stale)?;
+    }
+    if mode == Mode::Print {
+        return crate::commands::write_stdout(&printed);
+    }
+    Error::collect(stale).map_or(Ok(()), Err)
+}
+
+/// `schema`: the environment-file schema, printed, written or checked.
+pub fn schema(project: &Project, mode: Mode) -> Result<(), Error> {
+    let text = editor_schema::environment_file_schema(project)?;
+    if mode == Mode::Print {
+        return crate::commands::write_stdout(&text);
+    }
+    let mut stale = Vec::new();
+    finish(mode, &project.root.join(editor_schema::PATH), &text, "pgrender schema --write", &mut stale)?;
+    Error::collect(stale).map_or(Ok(()), Err)
+}
+
+/// Writes or checks one generated file, reporting what happened on stderr.
+fn finish(mode: Mode, path: &Path, text: &str, fix: &str, stale: &mut Vec<Error>) -> Result<(), Error> {
+    match mode {
+        Mode::Write => {
+            let word = match generated::write(path, text)? {
+                Outcome::Written => "wrote",
+                Outcome::Unchanged => "unchanged",
+            };
+            eprintln!("{word:>10} {}", display_path(path));
+        }
+        Mode::Check => match generated::check(path, text, fix) {
+            Ok(()) => eprintln!("{:>10} {}", "fresh", display_path(path)),
+            Err(err) => stale.push(err),
+        },
+        Mode::Print => {}
+    }
+    Ok(())
+}
+
+/// `completions`: the completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Result<(), Error> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "pgrender", &mut script);
+    crate::commands::write_stdout(&String::from_utf8_lossy(&script))
+}
+
+/// `man`: `pgrender.1` on stdout, or every page written into `out`.
+pub fn man(out: Option<&Path>) -> Result<(), Error> {
+    let Some(out) = out else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(Cli::command())
+            .render(&mut page)
+            .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
+        return crate::commands::write_stdout(&String::from_utf8_lossy(&page));
+    };
+    std::fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    clap_mangen::generate_to(Cli::command(), out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    eprintln!("{:>10} man pages in {}", "wrote", display_path(out));
+    Ok(())
+}
+
+/// The chart's `values.toml` as JSON, for the defaults column.
+fn chart_defaults(chart: &Chart) -> Result<serde_json::Value, Error> {
+    let source = Source::read(&chart.dir.join("values.toml"))?;
+    toml::from_str(&source.text).map_err(|err| Error::Syntax {
+        span: err.span().unwrap_or(0..0),
+        message: err.message().to_string(),
+        file: source.clone(),
+    })
+}
+
+/// `path` relative to the project root with `/` separators, so generated text
+/// does not depend on where the project is checked out.
+fn relative(project: &Project, path: &Path) -> String {
+    let rel = path.strip_prefix(&project.root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
