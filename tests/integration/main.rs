@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod chart;
+mod chart_values;
 mod errors;
 mod render;
 mod values;
