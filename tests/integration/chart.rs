@@ -270,3 +270,16 @@ fn every_schema_value_is_described_and_closed() {
     let password = schema.pointer("/properties/auth/properties/developmentPassword").unwrap();
     assert_eq!(password["writeOnly"], true, "the development password is marked sensitive");
 }
+
+#[test]
+fn the_chart_readme_documents_every_value() {
+    let readme = std::fs::read_to_string(repo_root().join("charts/postgres/README.md")).unwrap();
+    let table = readme
+        .split_once("<!-- values:begin -->")
+        .and_then(|(_, rest)| rest.split_once("<!-- values:end -->"))
+        .map(|(table, _)| table)
+        .expect("values markers in charts/postgres/README.md");
+    let missing: Vec<String> =
+        schema_values().into_iter().map(|(path, _)| path).filter(|p| !table.contains(&format!("| `{p}` |"))).collect();
+    assert!(missing.is_empty(), "values missing from the README table: {missing:?}");
+}
