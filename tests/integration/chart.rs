@@ -177,6 +177,8 @@ fn refused_values_and_combinations() {
         ("eks", &["--set", "postgres.storage.size=lots"], "postgres.storage.size"),
         ("eks", &["--set", "postgres.service.port=70000"], "postgres.service.port"),
         ("eks", &["--set", "postgres.name=Postgres_DB"], "postgres.name"),
+        // A name YAML would read as a number never reaches a template.
+        ("eks", &["--set", "postgres.service.name=\"5432\""], "postgres.service.name"),
         ("eks", &["--set", "postgres.securityContext.uid=0"], "postgres.securityContext.uid"),
         ("eks", &["--set", "postgres.auth.developmentPassword=hunter2"], "for k3d only"),
         ("eks", &["--set", "postgres.auth.externalSecret.enabled=true"], "needs auth.externalSecret.storeName"),
@@ -282,4 +284,14 @@ fn the_chart_readme_documents_every_value() {
     let missing: Vec<String> =
         schema_values().into_iter().map(|(path, _)| path).filter(|p| !table.contains(&format!("| `{p}` |"))).collect();
     assert!(missing.is_empty(), "values missing from the README table: {missing:?}");
+}
+
+#[test]
+fn a_number_like_password_key_stays_a_string() {
+    let project = TestProject::default_project();
+    let m = Manifests::render(&project, "local", &["--set", "postgres.auth.passwordKey=\"2024\""]);
+    let secret = m.get("Secret", "db-secret");
+    assert_eq!(secret["stringData"]["2024"], "local-dev-only", "{secret:?}");
+    let item = &m.pod()["volumes"][0]["secret"]["items"][0];
+    assert_eq!(item, &yaml("{key: '2024', path: '2024'}"));
 }
