@@ -36,7 +36,9 @@ pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Val
             return Err(Error::new(ErrorKind::UndefinedError, "cannot print an undefined value"));
         }
         ValueKind::None => "null".to_string(),
-        ValueKind::Bool | ValueKind::Number => value.to_string(),
+        // minijinja prints booleans Python-style (`True`); YAML spells them `true`.
+        ValueKind::Bool => value.is_true().to_string(),
+        ValueKind::Number => value.to_string(),
         ValueKind::String => {
             let s = value.as_str().unwrap_or_default();
             if is_plain_safe(s) { s.to_string() } else { json(value)? }
@@ -141,6 +143,12 @@ mod tests {
             context! { repo => "postgres", tag => "16-alpine", n => 5 },
         );
         assert_eq!(out.unwrap(), "image: postgres:16-alpine\nn: 5");
+    }
+
+    #[test]
+    fn booleans_are_yaml_booleans() {
+        let out = render("a: {{ t }}\nb: {{ f }}", context! { t => true, f => false });
+        assert_eq!(out.unwrap(), "a: true\nb: false");
     }
 
     #[test]

@@ -119,14 +119,16 @@ fn problem_matcher_turns_a_diagnostic_into_an_annotation() {
     let second = regex::Regex::new(pattern[1]["regexp"].as_str().unwrap()).unwrap();
 
     let project = TestProject::default_project();
-    project.write("environments/eks.toml", &project.read("environments/eks.toml").replace("\"gp3\"", "3"));
+    let broken = project.read("environments/eks.toml").replace("className = \"gp3\"", "className = 3");
+    let line = broken.lines().position(|l| l == "className = 3").expect("className line") + 1;
+    project.write("environments/eks.toml", &broken);
     let run = project.run(&["--env", "eks"]);
     run.code(1);
     let lines: Vec<&str> = run.stderr.lines().collect();
     let found = lines.windows(2).find_map(|w| Some((first.captures(w[0])?, second.captures(w[1])?)));
     let (message, location) = found.unwrap_or_else(|| panic!("no annotation in:\n{}", run.stderr));
     assert_eq!(&message[1], "error");
-    assert_eq!((&location[1], &location[2], &location[3]), ("environments/eks.toml", "6", "13"));
+    assert_eq!((&location[1], &location[2], &location[3]), ("environments/eks.toml", line.to_string().as_str(), "13"));
 }
 
 #[test]

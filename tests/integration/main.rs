@@ -4,6 +4,8 @@
 mod harness;
 
 mod argocd;
+mod chart;
+mod chart_values;
 mod ci;
 mod errors;
 mod render;

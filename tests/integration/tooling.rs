@@ -68,11 +68,8 @@ fn docs_check_detects_a_stale_readme_and_write_fixes_it() {
     project.run(&["docs", "--write"]).code(0).stderr_has("wrote");
     project.run(&["docs", "--check"]).code(0);
     let readme = project.read("charts/postgres/README.md");
-    assert!(
-        readme.contains(
-            "| `image.repository` | string | `\"postgres\"` | length ≥ 1 | Registry and name of the image. |"
-        )
-    );
+    let row = readme.lines().find(|l| l.starts_with("| `image.repository` |")).expect("image.repository row");
+    assert!(row.ends_with("| Registry and name of the image. |"), "{row}");
 }
 
 #[test]
