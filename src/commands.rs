@@ -16,6 +16,7 @@ pub fn run(action: Action) -> Result<(), Error> {
     match action {
         Action::Render(config) => render(config),
         Action::Values(config) => values(&config),
+        Action::Watch(config) => crate::watch::run(config),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, Format, RenderArgs, Selection};
+use crate::cli::{Cli, Command, Format, RenderArgs, Selection, WatchArgs};
 use crate::error::{Error, UsageError};
 use crate::pipeline::Overrides;
 use crate::project::Project;
@@ -16,6 +16,8 @@ pub enum Action {
     Render(RenderConfig),
     /// Print one environment's merged values.
     Values(ValuesConfig),
+    /// Render, then re-render on every change.
+    Watch(WatchConfig),
 }
 
 /// A validated render request.
@@ -46,6 +48,24 @@ pub struct ValuesConfig {
     pub format: Format,
 }
 
+/// A validated `watch` request.
+pub struct WatchConfig {
+    /// The project as it was at start; reloaded when `pgrender.toml` changes.
+    pub project: Project,
+    /// The environments named with `--env`, or `None` for `--all` (rescanned as files come and go).
+    pub envs: Option<Vec<String>>,
+    /// `-f` files, absolute, re-read on every render.
+    pub files: Vec<PathBuf>,
+    /// `--set` flags.
+    pub sets: Vec<String>,
+    /// `--out`, absolute; `None` follows `output` in pgrender.toml.
+    pub out: Option<PathBuf>,
+    /// Print unified diffs of changed files.
+    pub diff: bool,
+    /// Command to run after each successful render.
+    pub exec: Option<String>,
+}
+
 impl Action {
     /// Checks the command line against the project.
     pub fn from_cli(cli: Cli) -> Result<Action, Error> {
@@ -65,6 +85,7 @@ impl Action {
                     format: args.format,
                 }))
             }
+            Some(Command::Watch(args)) => WatchConfig::new(args).map(Action::Watch),
         }
     }
 }
@@ -78,6 +99,22 @@ impl RenderConfig {
         let cwd = std::env::current_dir().unwrap_or_default();
         let out = args.out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o));
         Ok(RenderConfig { project, envs, overrides, out, stdout: args.stdout })
+    }
+}
+
+impl WatchConfig {
+    fn new(args: WatchArgs) -> Result<WatchConfig, Error> {
+        let (project, envs, _) = select(&args.selection)?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Ok(WatchConfig {
+            project,
+            envs: (!args.selection.all).then_some(envs),
+            files: args.selection.files.iter().map(|f| resolve(&cwd, f)).collect(),
+            sets: args.selection.sets,
+            out: args.out.map(|o| resolve(&cwd, &o)),
+            diff: args.diff,
+            exec: args.exec,
+        })
     }
 }
 

@@ -16,3 +16,4 @@ pub mod render;
 pub mod schema;
 pub mod source;
 pub mod values;
+pub mod watch;

@@ -6,3 +6,4 @@ mod harness;
 mod errors;
 mod render;
 mod values;
+mod watch;
