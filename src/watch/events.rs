@@ -94,6 +94,7 @@ pub struct Layout {
     charts: Vec<PathBuf>,
     schemas: Vec<PathBuf>,
     files: Vec<PathBuf>,
+    output: PathBuf,
 }
 
 /// What a batch of changes asks the render to do.
@@ -133,8 +134,8 @@ impl Plan {
 }
 
 impl Layout {
-    /// The inputs of `project` plus the `-f` files.
-    pub fn new(project: &Project, files: &[PathBuf]) -> Layout {
+    /// The inputs of `project` plus the `-f` files; `output` is where renders go.
+    pub fn new(project: &Project, files: &[PathBuf], output: &Path) -> Layout {
         Layout {
             root: project.root.clone(),
             project_file: project.root.join(PROJECT_FILE),
@@ -143,6 +144,7 @@ impl Layout {
             charts: project.charts.iter().map(|c| c.dir.clone()).collect(),
             schemas: project.charts.iter().map(|c| c.schema.clone()).collect(),
             files: files.to_vec(),
+            output: output.to_path_buf(),
         }
     }
 
@@ -169,7 +171,8 @@ impl Layout {
             // A watched folder or one of its parents came or went.
             return Plan { recompile: true, all: true, rescan: true, rewatch: true, ..plan };
         }
-        if is_editor_noise(path) {
+        // Our own writes must not trigger a render, wherever the output lives.
+        if is_editor_noise(path) || path.starts_with(&self.output) {
             return plan;
         }
         if path == self.project_file {
@@ -246,6 +249,7 @@ mod tests {
             charts: vec!["/p/charts/postgres".into()],
             schemas: vec!["/p/schema/postgres.schema.json".into()],
             files: vec!["/p/hotfix.toml".into()],
+            output: "/p/charts/postgres/out".into(),
         }
     }
 
@@ -287,6 +291,7 @@ mod tests {
             "/p/environments/eks.toml~",
             "/p/charts/postgres/4913",
             "/p/charts/postgres/values.toml___jb_tmp___",
+            "/p/charts/postgres/out/local/a.yaml",
         ] {
             assert!(plan(path).is_empty(), "{path}");
         }

@@ -96,13 +96,16 @@ struct Watch {
     project_broken: bool,
     /// The last render failed: say so when one succeeds.
     failed: bool,
+    /// A render has succeeded (later diffs include added files).
+    rendered_once: bool,
     watched: BTreeMap<PathBuf, RecursiveMode>,
     exec: Option<exec::Exec>,
 }
 
 impl Watch {
     fn new(config: WatchConfig) -> Watch {
-        let layout = Layout::new(&config.project, &config.files);
+        let out = config.out.clone().unwrap_or_else(|| config.project.output.clone());
+        let layout = Layout::new(&config.project, &config.files, &out);
         let envs = match &config.envs {
             Some(envs) => envs.clone(),
             None => config.project.environment_names().unwrap_or_default(),
@@ -116,6 +119,7 @@ impl Watch {
             broken: BTreeSet::new(),
             project_broken: false,
             failed: false,
+            rendered_once: false,
             watched: BTreeMap::new(),
             exec,
         }
@@ -153,7 +157,7 @@ impl Watch {
             self.project_broken = true;
             self.config.project = Project::load(&self.config.project.root)?;
             self.project_broken = false;
-            self.layout = Layout::new(&self.config.project, &self.config.files);
+            self.layout = Layout::new(&self.config.project, &self.config.files, &self.out());
             self.pipeline = None;
         }
         if self.config.envs.is_none() && (plan.rescan || reload) {
@@ -192,10 +196,11 @@ impl Watch {
             let report = summary::EnvReport { env: &env.name, changes, old, new };
             text.push_str(&summary::summary(&report, width));
             if self.config.diff {
-                text.push_str(&summary::diffs(&report, styled));
+                text.push_str(&summary::diffs(&report, self.rendered_once, styled));
             }
         }
         say(&text);
+        self.rendered_once = true;
         if let Some(exec) = &self.exec {
             exec.request(exec::Request { envs: targets, out });
         }

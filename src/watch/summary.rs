@@ -53,10 +53,13 @@ pub fn summary(report: &EnvReport, width: usize) -> String {
     out
 }
 
-/// Unified diffs of every added, changed and removed file, coloured when `styled`.
-pub fn diffs(report: &EnvReport, styled: bool) -> String {
+/// Unified diffs of every changed and removed file, and of added files
+/// when `added` (a first render would otherwise print the whole tree),
+/// coloured when `styled`.
+pub fn diffs(report: &EnvReport, added: bool, styled: bool) -> String {
     let changes = report.changes;
-    let paths = changes.added.iter().chain(&changes.changed).chain(&changes.removed);
+    let added = if added { changes.added.as_slice() } else { &[] };
+    let paths = added.iter().chain(&changes.changed).chain(&changes.removed);
     let mut out = String::new();
     for path in paths {
         let (old, new) = (old_text(report, path), new_text(report, path));
@@ -150,12 +153,21 @@ mod tests {
     }
 
     #[test]
+    fn added_files_are_diffed_only_when_asked() {
+        let changes = Changes { added: vec!["a.yaml".into()], ..Changes::default() };
+        let old = BTreeMap::new();
+        let r = report(&changes, &old, &[("a.yaml", "a: 1\n")]);
+        assert_eq!(diffs(&r, false, false), "");
+        assert!(diffs(&r, true, false).contains("+a: 1\n"));
+    }
+
+    #[test]
     fn diffs_are_plain_unless_styled() {
         let changes = Changes { changed: vec!["a.yaml".into()], ..Changes::default() };
         let old = BTreeMap::from([("a.yaml".to_string(), "a: 1\n".to_string())]);
         let r = report(&changes, &old, &[("a.yaml", "a: 2\n")]);
-        assert_eq!(diffs(&r, false), "--- a/eks/a.yaml\n+++ b/eks/a.yaml\n@@ -1 +1 @@\n-a: 1\n+a: 2\n");
-        let styled = diffs(&r, true);
+        assert_eq!(diffs(&r, true, false), "--- a/eks/a.yaml\n+++ b/eks/a.yaml\n@@ -1 +1 @@\n-a: 1\n+a: 2\n");
+        let styled = diffs(&r, true, true);
         assert!(styled.contains("\u{1b}[32m+a: 2\u{1b}[0m\n"), "{styled:?}");
     }
 }
