@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::harness::TestProject;
@@ -18,6 +19,7 @@ struct Watcher {
     child: Child,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
 }
 
 impl Watcher {
@@ -32,9 +34,9 @@ impl Watcher {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start pgrender watch");
-        let stdout = capture(child.stdout.take().unwrap());
-        let stderr = capture(child.stderr.take().unwrap());
-        Watcher { child, stdout, stderr }
+        let (stdout, out_reader) = capture(child.stdout.take().unwrap());
+        let (stderr, err_reader) = capture(child.stderr.take().unwrap());
+        Watcher { child, stdout, stderr, readers: vec![out_reader, err_reader] }
     }
 
     fn stdout(&self) -> String {
@@ -71,13 +73,16 @@ impl Watcher {
         self.child.try_wait().unwrap().is_none()
     }
 
-    /// Sends SIGTERM and returns the exit code.
+    /// Sends SIGTERM and returns the exit code, once all output is read.
     fn terminate(&mut self) -> Option<i32> {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success(), "kill -TERM failed");
         let end = Instant::now() + DEADLINE;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                for reader in self.readers.drain(..) {
+                    reader.join().unwrap();
+                }
                 return status.code();
             }
             assert!(Instant::now() < end, "watcher did not stop after SIGTERM");
@@ -93,10 +98,11 @@ impl Drop for Watcher {
     }
 }
 
-fn capture(mut stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
+/// Collects a pipe's text on a thread, so polling never blocks on it.
+fn capture(mut stream: impl std::io::Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&text);
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut buf = [0; 4096];
         while let Ok(n) = stream.read(&mut buf) {
             if n == 0 {
@@ -105,7 +111,7 @@ fn capture(mut stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>
             sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    text
+    (text, reader)
 }
 
 fn read(project: &TestProject, rel: &str) -> String {
@@ -121,7 +127,7 @@ fn watching_dev(project: &TestProject, extra: &[&str]) -> Watcher {
     let mut args = vec!["--env", "dev"];
     args.extend_from_slice(extra);
     let mut watcher = Watcher::start(project, &args);
-    watcher.wait_for("the initial render", |_| read(project, CONFIGMAP).contains("hello from dev"));
+    watcher.wait_for("the initial render", |_| read(project, CONFIGMAP).contains("message: "));
     watcher
 }
 
@@ -134,6 +140,28 @@ fn renders_at_start_and_again_when_a_value_changes() {
     watcher.wait_for("the new value", |_| read(&project, CONFIGMAP).contains("message: changed while watching"));
     watcher
         .wait_for("a change summary", |w| w.stdout().contains("dev  3-config/configmap.yaml changed (+2 \u{2212}2)"));
+}
+
+#[test]
+fn diff_prints_the_changed_lines() {
+    let project = TestProject::fixture("minimal");
+    let mut watcher = watching_dev(&project, &["--diff"]);
+    project.write("environments/dev.toml", &dev_values("diffed"));
+    watcher.wait_for("the diff", |w| w.stdout().contains("+  message: diffed\n"));
+    let stdout = watcher.stdout();
+    assert!(stdout.contains("--- a/dev/3-config/configmap.yaml\n+++ b/dev/3-config/configmap.yaml\n"), "{stdout}");
+    assert!(stdout.contains("-  message: hello from dev\n"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "colour without a terminal:\n{stdout}");
+}
+
+#[test]
+fn an_extra_values_file_is_watched_too() {
+    let project = TestProject::fixture("minimal");
+    project.write("extra.toml", "[app]\nmessage = \"from extra\"\n");
+    let mut watcher = watching_dev(&project, &["-f", "extra.toml"]);
+    watcher.wait_for("the extra layer", |_| read(&project, CONFIGMAP).contains("message: from extra"));
+    project.write("extra.toml", "[app]\nmessage = \"extra edited\"\n");
+    watcher.wait_for("the edited layer", |_| read(&project, CONFIGMAP).contains("message: extra edited"));
 }
 
 #[test]
@@ -207,7 +235,7 @@ fn a_new_environment_file_is_rendered_under_all() {
     watcher.wait_for("the initial render", |_| Path::new(&project.path().join("out/prod")).is_dir());
     project.write("environments/qa.toml", "[environment]\nprovider = \"gke\"\n");
     watcher.wait_for("the new environment", |_| read(&project, "out/qa/3-config/configmap.yaml").contains("gke"));
-    assert!(watcher.stdout().contains("new environment qa"), "{}", watcher.stdout());
+    watcher.wait_for("the new-environment notice", |w| w.stdout().contains("new environment qa"));
 
     std::fs::remove_file(project.path().join("environments/qa.toml")).unwrap();
     watcher.wait_for("the removal notice", |w| w.stdout().contains("environment qa was removed"));
