@@ -132,15 +132,19 @@ fn shell(command: &str) -> Command {
     } else {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", command]);
+        // Its own process group, which `terminate` ends as a whole.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         cmd
     }
 }
 
-/// Sends SIGTERM to a command still running at shutdown.
+/// Sends SIGTERM to a command still running at shutdown: to its whole
+/// process group, so what the shell started stops too.
 fn terminate(pid: u32) {
     #[cfg(any(target_os = "linux", target_os = "macos"))]
     if let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM);
     }
     #[cfg(not(any(target_os = "linux", target_os = "macos")))]
     let _ = pid;

@@ -80,8 +80,10 @@ impl Watcher {
         let end = Instant::now() + DEADLINE;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
-                for reader in self.readers.drain(..) {
-                    reader.join().unwrap();
+                // The pipes close when every process holding them is gone.
+                while !self.readers.iter().all(JoinHandle::is_finished) {
+                    assert!(Instant::now() < end, "something still holds the watcher's output open");
+                    std::thread::sleep(Duration::from_millis(20));
                 }
                 return status.code();
             }
@@ -251,6 +253,24 @@ fn exec_runs_after_a_render_with_the_environment_in_its_variables() {
     project.write("environments/dev.toml", &dev_values("again"));
     watcher.wait_for("the second run", |_| read(&project, "exec.log").lines().count() >= 2);
     assert!(watcher.alive(), "a failing --exec ended the watch");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigterm_also_stops_a_running_exec_command() {
+    let project = TestProject::fixture("minimal");
+    let mut watcher = watching_dev(&project, &["--exec", "sleep 60 >/dev/null 2>&1 & echo $! > sleep.pid; wait"]);
+    watcher.wait_for("the command", |_| read(&project, "sleep.pid").ends_with('\n'));
+    let stat = format!("/proc/{}/stat", read(&project, "sleep.pid").trim());
+    // Gone, or a zombie where nothing reaps orphans (some containers).
+    let running = || std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "));
+    assert!(running());
+    assert_eq!(watcher.terminate(), Some(0));
+    let end = Instant::now() + DEADLINE;
+    while running() {
+        assert!(Instant::now() < end, "the --exec command outlived the watch");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
