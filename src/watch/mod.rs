@@ -24,7 +24,7 @@ use crate::pipeline::{Overrides, Pipeline};
 use crate::project::Project;
 use crate::source::display_path;
 
-pub use events::{Layout, Plan};
+use events::{Layout, Plan};
 pub use exec::{VAR_ENV, VAR_ENVS, VAR_OUT};
 
 /// How long the files must stay quiet before a render: long enough to
@@ -54,8 +54,9 @@ pub fn run(config: WatchConfig) -> Result<(), Error> {
     watch.rewatch(&mut watcher, true);
     let names = watch.envs.join(", ");
     say(&format!("watching {names}: rendering into {} on every save (Ctrl-C to stop)\n", display_path(&watch.out())));
-    watch.attempt(Plan { reload: false, recompile: true, all: true, ..Plan::default() }, &rx);
-    while let Some(batch) = events::next_batch(&rx, QUIET, MAX_WAIT) {
+    let mut stopped = watch.attempt(Plan { recompile: true, all: true, ..Plan::default() }, &rx);
+    while !stopped {
+        let Some(batch) = events::next_batch(&rx, QUIET, MAX_WAIT) else { break };
         if batch.stop {
             break;
         }
@@ -70,9 +71,7 @@ pub fn run(config: WatchConfig) -> Result<(), Error> {
             watch.rewatch(&mut watcher, true);
         }
         let reloaded = plan.reload;
-        if watch.attempt(plan, &rx) {
-            break;
-        }
+        stopped = watch.attempt(plan, &rx);
         if reloaded {
             watch.rewatch(&mut watcher, false);
         }
