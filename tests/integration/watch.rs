@@ -203,6 +203,25 @@ fn a_burst_of_writes_renders_a_few_times_and_ends_on_the_last_write() {
 }
 
 #[test]
+fn a_checkout_touching_chart_schema_and_values_renders_the_end_state() {
+    let project = TestProject::fixture("minimal");
+    let mut watcher = watching_dev(&project, &[]);
+    let template = "charts/app/templates/3-config/configmap.yaml.j2";
+    project.write(template, &read(&project, template).replace("  tags:", "  labels:"));
+    project.write("charts/app/values.toml", &read(&project, "charts/app/values.toml").replace("\"16\"", "\"17\""));
+    project.write("schema/app.schema.json", &format!("{}\n", read(&project, "schema/app.schema.json")));
+    project.write("environments/dev.toml", &dev_values("checked out"));
+    watcher.wait_for("the end state", |_| read(&project, CONFIGMAP).contains("message: checked out"));
+    assert_eq!(watcher.terminate(), Some(0));
+    let renders = watcher.stdout().lines().filter(|l| l.starts_with("dev  ") && !l.contains(" added ")).count();
+    assert!(renders <= 2, "{renders} renders for one checkout:\n{}", watcher.stdout());
+
+    project.run(&["--env", "dev", "--out", "fresh"]).code(0);
+    assert_eq!(project.tree("out/dev"), project.tree("fresh/dev"));
+    assert!(read(&project, CONFIGMAP).contains("labels: a,b") && read(&project, CONFIGMAP).contains("tag: \"17\""));
+}
+
+#[test]
 fn an_atomic_rename_save_is_seen() {
     let project = TestProject::fixture("minimal");
     let mut watcher = watching_dev(&project, &[]);
