@@ -77,6 +77,17 @@ Examples:
   pgrender man | man -l -
   pgrender man --out /usr/local/share/man/man1")]
     Man(ManArgs),
+    /// Render, then re-render on every save of values, schemas, templates or the project file.
+    #[command(after_help = "\
+Examples:
+  pgrender watch --env local                re-render k8s-manifests/local/ on every save
+  pgrender watch --all --diff               every environment, with a diff of each change
+  pgrender watch --env local --exec 'kubectl apply -R -f \"$PGRENDER_OUT/$PGRENDER_ENV\"'
+
+--exec runs CMD through the shell after each successful render, never two at a time, with
+PGRENDER_ENVS (space-separated names rendered), PGRENDER_ENV (set when exactly one was
+rendered) and PGRENDER_OUT (the output folder) in its environment.")]
+    Watch(WatchArgs),
 }
 
 /// Arguments of `init`.
@@ -180,6 +191,23 @@ pub struct ValuesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Toml)]
     pub format: Format,
+}
+
+/// Arguments of `watch`.
+#[derive(Debug, Args, Clone)]
+pub struct WatchArgs {
+    /// Environments and value layers.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Output folder (default: `output` in pgrender.toml).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also print the unified diff of every changed file.
+    #[arg(long)]
+    pub diff: bool,
+    /// Run CMD through the shell after each successful render.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
 }
 
 /// Formats for `values`.

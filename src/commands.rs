@@ -22,6 +22,7 @@ pub fn run(action: Action) -> Result<(), Error> {
         Action::Schema { project, mode } => tooling::schema(&project, mode),
         Action::Completions(shell) => tooling::completions(shell),
         Action::Man { out } => tooling::man(out.as_deref()),
+        Action::Watch(config) => crate::watch::run(config),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, DocsArgs, Format, GenerateArgs, RenderArgs, Selection};
+use crate::cli::{Cli, Command, DocsArgs, Format, GenerateArgs, RenderArgs, Selection, WatchArgs};
 use crate::error::{Error, UsageError, did_you_mean};
 use crate::generated::Mode;
 use crate::pipeline::Overrides;
@@ -48,6 +48,8 @@ pub enum Action {
         /// Folder for the pages; stdout when absent.
         out: Option<PathBuf>,
     },
+    /// Render, then re-render on every change.
+    Watch(WatchConfig),
 }
 
 /// A validated render request.
@@ -78,6 +80,24 @@ pub struct ValuesConfig {
     pub explain: bool,
     /// Output format.
     pub format: Format,
+}
+
+/// A validated `watch` request.
+pub struct WatchConfig {
+    /// The project as it was at start; reloaded when `pgrender.toml` changes.
+    pub project: Project,
+    /// The environments named with `--env`, or `None` for `--all` (rescanned as files come and go).
+    pub envs: Option<Vec<String>>,
+    /// `-f` files, absolute, re-read on every render.
+    pub files: Vec<PathBuf>,
+    /// `--set` flags.
+    pub sets: Vec<String>,
+    /// `--out`, absolute; `None` follows `output` in pgrender.toml.
+    pub out: Option<PathBuf>,
+    /// Print unified diffs of changed files.
+    pub diff: bool,
+    /// Command to run after each successful render.
+    pub exec: Option<String>,
 }
 
 impl Action {
@@ -111,6 +131,7 @@ impl Action {
                 let cwd = current_dir()?;
                 Ok(Action::Man { out: args.out.map(|dir| resolve(&cwd, &dir)) })
             }
+            Some(Command::Watch(args)) => WatchConfig::new(args).map(Action::Watch),
         }
     }
 }
@@ -124,6 +145,22 @@ impl RenderConfig {
         let cwd = std::env::current_dir().unwrap_or_default();
         let out = args.out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o));
         Ok(RenderConfig { project, envs, overrides, out, stdout: args.stdout, manifest: args.manifest })
+    }
+}
+
+impl WatchConfig {
+    fn new(args: WatchArgs) -> Result<WatchConfig, Error> {
+        let (project, envs, _) = select(&args.selection)?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Ok(WatchConfig {
+            project,
+            envs: (!args.selection.all).then_some(envs),
+            files: args.selection.files.iter().map(|f| resolve(&cwd, f)).collect(),
+            sets: args.selection.sets,
+            out: args.out.map(|o| resolve(&cwd, &o)),
+            diff: args.diff,
+            exec: args.exec,
+        })
     }
 }
 

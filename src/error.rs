@@ -40,6 +40,14 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The file-system watcher could not start or watch a folder.
+    #[error("cannot watch {}: {source}", display_path(path))]
+    Watch {
+        /// The folder or file.
+        path: PathBuf,
+        /// Why.
+        source: notify::Error,
+    },
     /// A source failed to parse (TOML, JSON).
     #[error("{message}")]
     Syntax {

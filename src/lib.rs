@@ -21,3 +21,4 @@ pub mod schema;
 pub mod source;
 pub mod tooling;
 pub mod values;
+pub mod watch;

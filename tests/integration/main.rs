@@ -11,3 +11,4 @@ mod errors;
 mod render;
 mod tooling;
 mod values;
+mod watch;
