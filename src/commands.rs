@@ -16,12 +16,18 @@ pub fn run(action: Action) -> Result<(), Error> {
     match action {
         Action::Render(config) => render(config),
         Action::Values(config) => values(&config),
+        Action::Check(config) => crate::ci::check(config),
+        Action::Diff(config) => crate::ci::diff(config),
+        Action::Rules => crate::ci::rules(),
     }
 }
 
 fn render(config: RenderConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
-    let rendered = pipeline.render_all(&config.envs, &config.overrides)?;
+    let checked = pipeline.render_checked_all(&config.envs, &config.overrides, &config.out)?;
+    let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
+    crate::ci::print_findings(&reports, config.annotations);
+    crate::ci::fail_on_findings(&reports, config.strict, "nothing was written")?;
     if config.stdout {
         return write_stdout(&rendered[0].stream());
     }
@@ -89,7 +95,7 @@ fn explain(values: &crate::values::Values) -> String {
 }
 
 /// Writes to stdout, treating a closed pipe (`| head`) as success.
-fn write_stdout(text: &str) -> Result<(), Error> {
+pub(crate) fn write_stdout(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {

@@ -1,10 +1,13 @@
 //! pgrender renders per-environment Kubernetes manifests from TOML values,
 //! a JSON Schema and minijinja templates into a numbered manifest tree.
 
+pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;
+pub mod drift;
 pub mod error;
 pub mod filters;
 pub mod locate;
