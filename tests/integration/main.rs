@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod checks;
 mod errors;
 mod render;
 mod values;
