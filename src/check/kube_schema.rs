@@ -4,9 +4,12 @@
 //! `OpenAPI` definitions by `scripts/gen-kube-schemas.py` and compiled in;
 //! the bundle is parsed once per process, on first use.
 
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use super::positions::{Node, Value};
@@ -14,42 +17,75 @@ use super::rules::{K8S_MISSING, K8S_TYPE, K8S_UNKNOWN_FIELD, K8S_UNKNOWN_KIND, K
 use super::{Finding, Object};
 use crate::error::did_you_mean;
 
-static BUNDLE: OnceLock<Json> = OnceLock::new();
+/// The compiled-in bundle, split but not yet parsed: each version's table
+/// and each shape are parsed on first use, so a run pays only for the
+/// definitions its objects reach.
+struct Bundle {
+    versions: BTreeMap<&'static str, &'static RawValue>,
+    shapes: HashMap<&'static str, LazyShape>,
+}
 
-fn bundle() -> &'static Json {
-    BUNDLE.get_or_init(|| serde_json::from_str(include_str!("kube-schemas.json")).expect("bundled schemas are JSON"))
+struct LazyShape {
+    raw: &'static RawValue,
+    parsed: OnceLock<Json>,
+}
+
+#[derive(Deserialize)]
+struct RawBundle<'a> {
+    #[serde(borrow)]
+    versions: BTreeMap<&'a str, &'a RawValue>,
+    #[serde(borrow)]
+    shapes: HashMap<&'a str, &'a RawValue>,
+}
+
+static BUNDLE: OnceLock<Bundle> = OnceLock::new();
+
+fn bundle() -> &'static Bundle {
+    BUNDLE.get_or_init(|| {
+        let raw: RawBundle<'static> =
+            serde_json::from_str(include_str!("kube-schemas.json")).expect("bundled schemas are JSON");
+        Bundle {
+            versions: raw.versions,
+            shapes: raw.shapes.into_iter().map(|(k, raw)| (k, LazyShape { raw, parsed: OnceLock::new() })).collect(),
+        }
+    })
 }
 
 /// Kubernetes versions whose schemas are compiled in, oldest first.
 pub fn supported_versions() -> Vec<&'static str> {
-    bundle()["versions"].as_object().map(|v| v.keys().map(String::as_str).collect()).unwrap_or_default()
+    bundle().versions.keys().copied().collect()
+}
+
+/// One version's table: which kinds it validates and where their definitions are.
+#[derive(Deserialize)]
+struct VersionTable {
+    kinds: BTreeMap<String, String>,
+    builtin: Vec<String>,
+    defs: HashMap<String, String>,
 }
 
 /// The schemas of one Kubernetes version.
 pub struct KubeSchemas {
-    kinds: &'static Map<String, Json>,
-    builtin: &'static [Json],
-    defs: &'static Map<String, Json>,
-    shapes: &'static Map<String, Json>,
+    table: VersionTable,
 }
 
 impl KubeSchemas {
     /// The schemas for Kubernetes `version` (`"1.31"`), if compiled in.
     pub fn for_version(version: &str) -> Option<KubeSchemas> {
-        let root = bundle();
-        let table = root["versions"].get(version)?;
-        Some(KubeSchemas {
-            kinds: table["kinds"].as_object()?,
-            builtin: table["builtin"].as_array()?,
-            defs: table["defs"].as_object()?,
-            shapes: root["shapes"].as_object()?,
-        })
+        let raw = bundle().versions.get(version)?;
+        Some(KubeSchemas { table: serde_json::from_str(raw.get()).ok()? })
+    }
+
+    /// The shape that definition `name` stands for.
+    fn definition(&self, name: &str) -> Option<&'static Json> {
+        let lazy = bundle().shapes.get(self.table.defs.get(name)?.as_str())?;
+        Some(lazy.parsed.get_or_init(|| serde_json::from_str(lazy.raw.get()).unwrap_or(Json::Null)))
     }
 
     /// Validates one object, adding a finding per problem.
     pub fn validate(&self, object: &Object<'_>, out: &mut Vec<Finding>) {
         let gvk = format!("{} {}", object.api_version, object.kind);
-        let Some(Json::String(def)) = self.kinds.get(&gvk) else {
+        let Some(def) = self.table.kinds.get(&gvk) else {
             out.push(self.unknown_kind(object, &gvk));
             return;
         };
@@ -62,7 +98,7 @@ impl KubeSchemas {
         let span = object.doc.get("apiVersion").map_or(object.doc.span.clone(), |n| n.span.clone());
         let group = object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
         let builtin_group = !group.contains('.') || group.ends_with(".k8s.io");
-        if self.builtin.iter().any(|b| b.as_str() == Some(gvk)) || !builtin_group {
+        if self.table.builtin.iter().any(|b| b == gvk) || !builtin_group {
             let why = if builtin_group {
                 "pgrender carries schemas only for the kinds a database deployment uses"
             } else {
@@ -77,7 +113,7 @@ impl KubeSchemas {
             "apiVersion",
             format!("Kubernetes {} has no `{}` of apiVersion `{}`", object.version, object.kind, object.api_version),
         );
-        if let Some(s) = did_you_mean(gvk, self.builtin.iter().filter_map(Json::as_str)) {
+        if let Some(s) = did_you_mean(gvk, self.table.builtin.iter().map(String::as_str)) {
             let (api, kind) = s.split_once(' ').unwrap_or((&s, ""));
             finding.help = Some(format!("did you mean apiVersion: {api}, kind: {kind}?"));
         }
@@ -116,8 +152,7 @@ impl Walk<'_, '_, '_> {
         }
         match shape {
             Json::String(s) if s.starts_with('#') => {
-                let resolved =
-                    self.schemas.defs.get(&s[1..]).and_then(Json::as_str).and_then(|k| self.schemas.shapes.get(k));
+                let resolved = self.schemas.definition(&s[1..]);
                 if let Some(resolved) = resolved {
                     self.shape(resolved, node, anchor);
                 }
@@ -268,7 +303,14 @@ mod tests {
         assert!(versions.contains(&"1.29") && versions.contains(&"1.33"), "{versions:?}");
         for v in versions {
             let s = KubeSchemas::for_version(v).unwrap();
-            assert!(s.kinds.contains_key("apps/v1 StatefulSet") && s.kinds.contains_key("v1 Service"), "{v}");
+            assert!(
+                s.table.kinds.contains_key("apps/v1 StatefulSet") && s.table.kinds.contains_key("v1 Service"),
+                "{v}"
+            );
+            assert!(
+                s.definition("io.k8s.api.core.v1.PodSpec").is_some_and(|d| d["props"]["containers"].is_object()),
+                "{v}"
+            );
         }
     }
 }
