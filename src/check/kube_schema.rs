@@ -84,6 +84,24 @@ impl KubeSchemas {
 
     /// Validates one object, adding a finding per problem.
     pub fn validate(&self, object: &Object<'_>, out: &mut Vec<Finding>) {
+        let first_line = object.doc.entries().first().map_or(object.doc.span.clone(), |e| e.key_span.clone());
+        let missing: Vec<&str> = [("apiVersion", object.api_version), ("kind", object.kind)]
+            .into_iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        for field in &missing {
+            let message = format!("missing required field `{field}`");
+            out.push(Finding::new(&K8S_MISSING, object, first_line.clone(), field, message));
+        }
+        if !missing.is_empty() {
+            return;
+        }
+        if object.name.is_empty() && object.doc.at(&["metadata", "generateName"]).is_none() {
+            let span = object.doc.entry("metadata").map_or(first_line, |e| e.key_span.clone());
+            let message = "missing required field `metadata.name`".to_string();
+            out.push(Finding::new(&K8S_MISSING, object, span, "metadata.name", message));
+        }
         let gvk = format!("{} {}", object.api_version, object.kind);
         let Some(def) = self.table.kinds.get(&gvk) else {
             out.push(self.unknown_kind(object, &gvk));

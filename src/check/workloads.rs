@@ -20,6 +20,7 @@ const DEFAULT_PGDATA: &str = "/var/lib/postgresql/data";
 
 /// Runs the `PostgreSQL` and workload rules.
 pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+    shared_claims(objects, out);
     for object in objects {
         storage_classes(object, objects, settings, out);
         let Some(spec) = object.pod_spec() else { continue };
@@ -305,4 +306,32 @@ fn quantity(node: &Node) -> Option<f64> {
         _ => return None,
     };
     Some(number * factor)
+}
+
+/// A claim mounted by pods of two workloads: two writers on one volume.
+fn shared_claims(objects: &[Object<'_>], out: &mut Vec<Finding>) {
+    let mut first_user: std::collections::BTreeMap<(&str, &str), String> = std::collections::BTreeMap::new();
+    for object in objects {
+        let volumes = object.pod_spec().and_then(|s| s.get("volumes")).map(Node::items).unwrap_or_default();
+        for volume in volumes {
+            let Some(claim) = volume.at(&["persistentVolumeClaim", "claimName"]) else { continue };
+            let Some(name) = claim.as_str() else { continue };
+            let key = (object.namespace_or_default(), name);
+            match first_user.get(&key) {
+                Some(other) => out.push(
+                    Finding::new(
+                        &PG_WORKLOAD,
+                        object,
+                        claim.span.clone(),
+                        "volumes.persistentVolumeClaim.claimName",
+                        format!("PersistentVolumeClaim `{name}` is also mounted by {other}"),
+                    )
+                    .help("give each database pod its own claim (StatefulSet volumeClaimTemplates)"),
+                ),
+                None => {
+                    first_user.insert(key, object.display());
+                }
+            }
+        }
+    }
 }
