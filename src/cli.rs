@@ -44,6 +44,32 @@ Examples:
   pgrender values --env eks --format json
   pgrender values --env eks --explain       every key with the file and line that set it")]
     Values(ValuesArgs),
+    /// Render, then re-render on every save of values, schemas, templates or the project file.
+    #[command(after_help = "\
+Examples:
+  pgrender watch --env local                re-render k8s-manifests/local/ on every save
+  pgrender watch --all --diff               every environment, with a diff of each change
+  pgrender watch --env local --exec 'kubectl apply -R -f \"$PGRENDER_OUT/$PGRENDER_ENV\"'
+
+--exec runs CMD through the shell after each successful render, never two at a time, with
+PGRENDER_ENVS (space-separated names rendered), PGRENDER_ENV (set when exactly one was
+rendered) and PGRENDER_OUT (the output folder) in its environment.")]
+    Watch(WatchArgs),
+    /// Render in memory, run every output check and compare with the files on disk (for CI).
+    #[command(after_help = "\
+Examples:
+  pgrender check --all                      exit 1 on a failed check or on stale committed manifests
+  pgrender check --all --format sarif > pgrender.sarif
+  pgrender check --env eks --strict         warnings fail too")]
+    Check(CheckArgs),
+    /// Show how an environment's output differs from the files on disk or from another environment.
+    #[command(after_help = "\
+Examples:
+  pgrender diff --env eks                   what a render would change in k8s-manifests/eks/
+  pgrender diff --env eks --against gke     how eks's manifests differ from gke's")]
+    Diff(DiffArgs),
+    /// List the output checks: ID, severity, what each catches and why.
+    Rules,
     /// Write a starter project (pgrender.toml, chart, schema, environments) into a folder.
     #[command(after_help = "\
 Examples:
@@ -77,17 +103,6 @@ Examples:
   pgrender man | man -l -
   pgrender man --out /usr/local/share/man/man1")]
     Man(ManArgs),
-    /// Render, then re-render on every save of values, schemas, templates or the project file.
-    #[command(after_help = "\
-Examples:
-  pgrender watch --env local                re-render k8s-manifests/local/ on every save
-  pgrender watch --all --diff               every environment, with a diff of each change
-  pgrender watch --env local --exec 'kubectl apply -R -f \"$PGRENDER_OUT/$PGRENDER_ENV\"'
-
---exec runs CMD through the shell after each successful render, never two at a time, with
-PGRENDER_ENVS (space-separated names rendered), PGRENDER_ENV (set when exactly one was
-rendered) and PGRENDER_OUT (the output folder) in its environment.")]
-    Watch(WatchArgs),
 }
 
 /// Arguments of `init`.
@@ -177,6 +192,51 @@ pub struct RenderArgs {
     /// Also write `SHA256SUMS` (for `sha256sum -c`) covering every rendered file into the output folder.
     #[arg(long, conflicts_with = "stdout")]
     pub manifest: bool,
+    /// Fail on warnings of the output checks too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// Environments and value layers.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Folder holding the committed output (default: `output` in pgrender.toml).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+    /// How to print findings.
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Args, Clone)]
+pub struct DiffArgs {
+    /// The environment and value layers.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Compare with this environment's output instead of the files on disk.
+    #[arg(long, value_name = "ENV")]
+    pub against: Option<String>,
+    /// Folder holding the written output (default: `output` in pgrender.toml).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Formats for output-check findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    /// Diagnostics with the offending line (and GitHub annotations under `GITHUB_ACTIONS=true`).
+    Text,
+    /// A JSON array of findings.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// Arguments of `values`.

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use crate::cli::Format;
-use crate::config::{Action, RenderConfig, ValuesConfig};
+use crate::config::{Action, Destination, RenderConfig, ValuesConfig};
 use crate::error::Error;
 use crate::output::{Changes, SUMS, sums, write_all};
 use crate::pipeline::Pipeline;
@@ -23,13 +23,19 @@ pub fn run(action: Action) -> Result<(), Error> {
         Action::Completions(shell) => tooling::completions(shell),
         Action::Man { out } => tooling::man(out.as_deref()),
         Action::Watch(config) => crate::watch::run(config),
+        Action::Check(config) => crate::ci::check(config),
+        Action::Diff(config) => crate::ci::diff(config),
+        Action::Rules => crate::ci::rules(),
     }
 }
 
 fn render(config: RenderConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
-    let rendered = pipeline.render_all(&config.envs, &config.overrides)?;
-    if config.stdout {
+    let checked = pipeline.render_checked_all(&config.envs, &config.overrides, &config.out)?;
+    let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
+    crate::ci::print_findings(&reports, config.annotations);
+    crate::ci::fail_on_findings(&reports, config.strict, "nothing was written")?;
+    if config.destination == Destination::Stdout {
         // Everything is rendered before the first byte is printed: a failure
         // leaves stdout empty, which the Argo CD plugin relies on.
         return write_stdout(&rendered[0].stream());
@@ -45,7 +51,7 @@ fn render(config: RenderConfig) -> Result<(), Error> {
             summary(&changes)
         );
     }
-    if config.manifest {
+    if config.destination == (Destination::Files { sums: true }) {
         let path = config.out.join(SUMS);
         std::fs::write(&path, sums(&rendered)).map_err(|source| Error::Write { path: path.clone(), source })?;
         eprintln!("{:>10} {}", "wrote", display_path(&path));
@@ -103,7 +109,7 @@ fn explain(values: &crate::values::Values) -> String {
 }
 
 /// Writes to stdout, treating a closed pipe (`| head`) as success.
-pub fn write_stdout(text: &str) -> Result<(), Error> {
+pub(crate) fn write_stdout(text: &str) -> Result<(), Error> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {

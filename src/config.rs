@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, DocsArgs, Format, GenerateArgs, RenderArgs, Selection, WatchArgs};
+use crate::cli::{
+    CheckArgs, Cli, Command, DiffArgs, DocsArgs, FindingsFormat, Format, GenerateArgs, RenderArgs, Selection, WatchArgs,
+};
 use crate::error::{Error, UsageError, did_you_mean};
 use crate::generated::Mode;
 use crate::pipeline::Overrides;
@@ -50,6 +52,12 @@ pub enum Action {
     },
     /// Render, then re-render on every change.
     Watch(WatchConfig),
+    /// Check environments and compare them with the files on disk.
+    Check(CheckConfig),
+    /// Show how an environment's output differs.
+    Diff(DiffConfig),
+    /// List the output-check rules.
+    Rules,
 }
 
 /// A validated render request.
@@ -62,10 +70,56 @@ pub struct RenderConfig {
     pub overrides: Overrides,
     /// Output folder.
     pub out: PathBuf,
-    /// Print to stdout instead of writing.
-    pub stdout: bool,
-    /// Write `SHA256SUMS` into the output folder.
-    pub manifest: bool,
+    /// Where the rendered manifests go.
+    pub destination: Destination,
+    /// Warnings of the output checks fail too.
+    pub strict: bool,
+    /// Also print GitHub Actions annotations (`GITHUB_ACTIONS=true`).
+    pub annotations: bool,
+}
+
+/// Where `render` puts its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// One YAML stream on stdout; nothing written.
+    Stdout,
+    /// Files under the output folder.
+    Files {
+        /// Also write `SHA256SUMS` for the whole tree.
+        sums: bool,
+    },
+}
+
+/// A validated `check` request.
+pub struct CheckConfig {
+    /// The project.
+    pub project: Project,
+    /// Environments to check.
+    pub envs: Vec<String>,
+    /// `-f` and `--set` layers.
+    pub overrides: Overrides,
+    /// Folder with the committed output.
+    pub out: PathBuf,
+    /// Warnings fail too.
+    pub strict: bool,
+    /// How findings are printed.
+    pub format: FindingsFormat,
+    /// Also print GitHub Actions annotations.
+    pub annotations: bool,
+}
+
+/// A validated `diff` request.
+pub struct DiffConfig {
+    /// The project.
+    pub project: Project,
+    /// The environment shown as the new side.
+    pub env: String,
+    /// The environment on the old side; the files on disk when `None`.
+    pub against: Option<String>,
+    /// `-f` and `--set` layers.
+    pub overrides: Overrides,
+    /// Folder with the written output.
+    pub out: PathBuf,
 }
 
 /// A validated `values` request.
@@ -132,6 +186,9 @@ impl Action {
                 Ok(Action::Man { out: args.out.map(|dir| resolve(&cwd, &dir)) })
             }
             Some(Command::Watch(args)) => WatchConfig::new(args).map(Action::Watch),
+            Some(Command::Check(args)) => CheckConfig::new(args).map(Action::Check),
+            Some(Command::Diff(args)) => DiffConfig::new(args).map(Action::Diff),
+            Some(Command::Rules) => Ok(Action::Rules),
         }
     }
 }
@@ -144,7 +201,15 @@ impl RenderConfig {
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let out = args.out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o));
-        Ok(RenderConfig { project, envs, overrides, out, stdout: args.stdout, manifest: args.manifest })
+        Ok(RenderConfig {
+            project,
+            envs,
+            overrides,
+            out,
+            destination: if args.stdout { Destination::Stdout } else { Destination::Files { sums: args.manifest } },
+            strict: args.strict,
+            annotations: annotations(),
+        })
     }
 }
 
@@ -162,6 +227,47 @@ impl WatchConfig {
             exec: args.exec,
         })
     }
+}
+
+impl CheckConfig {
+    fn new(args: CheckArgs) -> Result<CheckConfig, Error> {
+        let (project, envs, overrides) = select(&args.selection)?;
+        let out = out_dir(&project, args.out);
+        Ok(CheckConfig {
+            project,
+            envs,
+            overrides,
+            out,
+            strict: args.strict,
+            format: args.format,
+            annotations: annotations(),
+        })
+    }
+}
+
+impl DiffConfig {
+    fn new(args: DiffArgs) -> Result<DiffConfig, Error> {
+        let (project, mut envs, overrides) = select(&args.selection)?;
+        if envs.len() != 1 {
+            return Err(UsageError::NoEnv.into());
+        }
+        if let Some(against) = &args.against {
+            project.check_environments(std::slice::from_ref(against))?;
+        }
+        let out = out_dir(&project, args.out);
+        Ok(DiffConfig { project, env: envs.remove(0), against: args.against, overrides, out })
+    }
+}
+
+/// `--out DIR` relative to the working directory, else the project's output folder.
+fn out_dir(project: &Project, out: Option<PathBuf>) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o))
+}
+
+/// Whether to print GitHub Actions annotations: running in GitHub Actions.
+fn annotations() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
 /// Loads the project and resolves the environment selection.

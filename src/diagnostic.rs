@@ -43,12 +43,33 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// A suggestion (`help:`).
     pub help: Option<String>,
+    /// A stable code shown as `error[CODE]`, e.g. the ID of an output check.
+    pub code: Option<String>,
 }
 
 impl Diagnostic {
     /// An error with no source position.
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), label: None, notes: Vec::new(), help: None }
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            label: None,
+            notes: Vec::new(),
+            help: None,
+            code: None,
+        }
+    }
+
+    /// A warning with no source position.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message) }
+    }
+
+    /// Sets the code shown as `error[CODE]`.
+    #[must_use]
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
     }
 
     /// Points the diagnostic at `span` of `source`.
@@ -89,7 +110,10 @@ impl Diagnostic {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = level.primary_title(&self.message);
+        let mut title = level.primary_title(&self.message);
+        if let Some(code) = &self.code {
+            title = title.id(code);
+        }
         let group = match &self.label {
             Some(label) => {
                 let span = clamp_span(&label.source.text, &label.span);

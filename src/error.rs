@@ -112,6 +112,9 @@ pub enum Error {
     /// The command was used wrongly.
     #[error(transparent)]
     Usage(#[from] UsageError),
+    /// Output checks or a drift comparison failed; their findings were printed already.
+    #[error("{0}")]
+    Failed(String),
     /// Several independent failures (e.g. one per environment).
     #[error("{} errors", .0.len())]
     Many(Vec<Error>),

@@ -1,11 +1,14 @@
 //! pgrender renders per-environment Kubernetes manifests from TOML values,
 //! a JSON Schema and minijinja templates into a numbered manifest tree.
 
+pub mod check;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;
 pub mod docs;
+pub mod drift;
 pub mod editor_schema;
 pub mod error;
 pub mod filters;

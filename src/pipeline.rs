@@ -2,11 +2,12 @@
 //! then for each environment merge its value layers, validate them, and
 //! render its manifests. Environments render in parallel.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::check::{EnvReport, Settings};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
@@ -117,12 +118,46 @@ impl Pipeline {
     /// Renders one environment.
     pub fn render_env(&self, env: &str, overrides: &Overrides) -> Result<RenderedEnv, Error> {
         let (values, context) = self.values(env, overrides)?;
+        self.render_values(env, &values, &context)
+    }
+
+    /// Renders one environment and runs the output checks on it; the
+    /// report names files as they are written under `out`.
+    pub fn render_checked(
+        &self,
+        env: &str,
+        overrides: &Overrides,
+        out: &Path,
+    ) -> Result<(RenderedEnv, EnvReport), Error> {
+        let (values, context) = self.values(env, overrides)?;
+        let rendered = self.render_values(env, &values, &context)?;
+        let settings = Settings::from_environment(&values.tree[ENVIRONMENT_KEY]);
+        let report = EnvReport::new(&rendered, &settings, out, |template| self.template_source(template));
+        Ok((rendered, report))
+    }
+
+    /// [`Pipeline::render_checked`] for several environments in parallel; fails if any fails to render.
+    pub fn render_checked_all(
+        &self,
+        envs: &[String],
+        overrides: &Overrides,
+        out: &Path,
+    ) -> Result<Vec<(RenderedEnv, EnvReport)>, Error> {
+        all_or_errors(envs.par_iter().map(|env| self.render_checked(env, overrides, out)).collect())
+    }
+
+    /// The compiled template whose source is named `name` (e.g. `charts/postgres/templates/x.yaml.j2`).
+    fn template_source(&self, name: &str) -> Option<SourceRef> {
+        self.charts.iter().flat_map(|c| c.templates.sources().values()).find(|s| s.name == name).cloned()
+    }
+
+    fn render_values(&self, env: &str, values: &Values, context: &EnvContext) -> Result<RenderedEnv, Error> {
         let mut files = Vec::new();
         let mut errors = Vec::new();
         for chart in &self.charts {
             let chart_values =
                 values.tree.get(&chart.chart.meta.name).cloned().unwrap_or(Value::Object(serde_json::Map::new()));
-            match chart.templates.render(&chart_values, &context) {
+            match chart.templates.render(&chart_values, context) {
                 Ok(rendered) => files.extend(rendered),
                 Err(e) => errors.push(e),
             }
@@ -135,19 +170,7 @@ impl Pipeline {
 
     /// Renders several environments in parallel; fails if any fails, reporting all.
     pub fn render_all(&self, envs: &[String], overrides: &Overrides) -> Result<Vec<RenderedEnv>, Error> {
-        let results: Vec<_> = envs.par_iter().map(|env| self.render_env(env, overrides)).collect();
-        let mut rendered = Vec::with_capacity(results.len());
-        let mut errors = Vec::new();
-        for result in results {
-            match result {
-                Ok(env) => rendered.push(env),
-                Err(err) => errors.push(err),
-            }
-        }
-        match Error::collect(errors) {
-            Some(err) => Err(err),
-            None => Ok(rendered),
-        }
+        all_or_errors(envs.par_iter().map(|env| self.render_env(env, overrides)).collect())
     }
 
     /// The schema governing top-level key `key`, if any.
@@ -200,5 +223,21 @@ impl Pipeline {
             diagnostics.push(d);
         }
         diagnostics
+    }
+}
+
+/// Every value, or every error when any result failed.
+fn all_or_errors<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
+    let mut done = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(value) => done.push(value),
+            Err(err) => errors.push(err),
+        }
+    }
+    match Error::collect(errors) {
+        Some(err) => Err(err),
+        None => Ok(done),
     }
 }

@@ -286,7 +286,7 @@ fn has_content(doc: &str) -> bool {
 
 /// The template line that most likely produced `rendered_line`: the only
 /// line whose literal text before the first tag starts it.
-fn guess_template_line(template: &str, rendered_line: &str) -> Option<usize> {
+pub fn guess_template_line(template: &str, rendered_line: &str) -> Option<usize> {
     let wanted = rendered_line.trim();
     let mut hits = template.lines().enumerate().filter(|(_, line)| {
         let literal = line.split("{{").next().unwrap_or("").split("{%").next().unwrap_or("").trim();

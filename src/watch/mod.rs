@@ -178,8 +178,12 @@ impl Watch {
         }
         let pipeline = self.pipeline.as_ref().expect("compiled above");
         let overrides = Overrides::read(&self.config.files, self.config.sets.clone())?;
-        let rendered = pipeline.render_all(&targets, &overrides)?;
         let out = self.out();
+        // The same checks as `render`: an edit that breaks one keeps the last good output.
+        let checked = pipeline.render_checked_all(&targets, &overrides, &out)?;
+        let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
+        crate::ci::print_findings(&reports, false);
+        crate::ci::fail_on_findings(&reports, false, "the last good output is kept")?;
         let old: Vec<_> = rendered.iter().map(|env| summary::snapshot(&out.join(&env.name))).collect();
         let changes = write_all(&out, &rendered)?;
         if self.failed {

@@ -80,6 +80,7 @@ fn plugin_discovers_projects_by_their_project_file() {
 #[test]
 fn generate_prints_the_environment_stream_from_the_plugin_env() {
     let project = TestProject::default_project();
+    let committed = project.tree("k8s-manifests");
     let out = generate(project.path(), &[("ARGOCD_ENV_PGRENDER_ENV", "eks")]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let expected = project.run(&["--env", "eks", "--stdout"]);
@@ -90,7 +91,7 @@ fn generate_prints_the_environment_stream_from_the_plugin_env() {
     let position = |kind: &str| kinds.iter().position(|k| k == kind).unwrap_or_else(|| panic!("{kind} in {kinds:?}"));
     assert!(position("Service") < position("StatefulSet"), "apply order: {kinds:?}");
     assert!(out.stdout.contains("storageClassName: gp3"));
-    assert!(!project.path().join("k8s-manifests").exists(), "generate must not write files");
+    assert_eq!(project.tree("k8s-manifests"), committed, "generate must not write files");
 }
 
 #[test]

@@ -14,16 +14,10 @@ fn yaml(rel: &str) -> Value {
 }
 
 /// Runs one `pgrender …` command line (words split on spaces) in the project.
-/// `check` comes with the checks feature; until this build has it, it is
-/// reported and skipped rather than failed.
-fn run_line(project: &TestProject, line: &str) -> Option<Run> {
+fn run_line(project: &TestProject, line: &str) -> Run {
     let words: Vec<&str> = line.split_whitespace().collect();
     assert_eq!(words[0], "pgrender", "{line}");
-    if words[1] == "check" && project.run(&["help", "check"]).code != 0 {
-        eprintln!("skipped (this build has no `check` subcommand yet): {line}");
-        return None;
-    }
-    Some(project.run(&words[1..]))
+    project.run(&words[1..])
 }
 
 #[test]
@@ -50,9 +44,7 @@ fn workflow_steps_name_commands_that_succeed_on_the_default_project() {
         "{lines:?}"
     );
     for line in lines {
-        if let Some(run) = run_line(&project, line) {
-            run.code(0);
-        }
+        run_line(&project, line).code(0);
     }
     let matcher = steps.iter().filter_map(|s| s["run"].as_str()).find(|r| r.contains("::add-matcher::")).unwrap();
     let path = matcher.split("::add-matcher::").nth(1).unwrap().trim().trim_matches('"');
@@ -73,9 +65,7 @@ fn composite_action_runs_pgrender_with_its_args() {
             .filter_map(|s| s["run"].as_str())
             .any(|r| r.contains("cargo install --path \"$GITHUB_ACTION_PATH\""))
     );
-    if let Some(run) = run_line(&TestProject::default_project(), &format!("pgrender {default}")) {
-        run.code(0);
-    }
+    run_line(&TestProject::default_project(), &format!("pgrender {default}")).code(0);
 }
 
 #[test]
@@ -89,9 +79,7 @@ fn pre_commit_hooks_run_and_pass_on_the_default_project() {
         assert_eq!(hook["language"].as_str(), Some("rust"));
         assert_eq!(hook["pass_filenames"].as_bool(), Some(false));
         regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
-        if let Some(run) = run_line(&project, hook["entry"].as_str().unwrap()) {
-            run.code(0);
-        }
+        run_line(&project, hook["entry"].as_str().unwrap()).code(0);
     }
 }
 
@@ -105,7 +93,7 @@ fn docs_hook_fails_on_a_stale_readme() {
             .as_str()
             .unwrap()
             .to_string();
-    run_line(&project, &entry).unwrap().code(1);
+    run_line(&project, &entry).code(1);
 }
 
 #[test]
@@ -195,7 +183,7 @@ fn flux_example_renders_then_pushes_each_environment_folder() {
     let scripts: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
     let render = scripts.iter().flat_map(|s| s.lines()).map(str::trim).find(|l| l.starts_with("pgrender ")).unwrap();
     let project = TestProject::default_project();
-    run_line(&project, render).unwrap().code(0);
+    run_line(&project, render).code(0);
     assert!(scripts.iter().any(|s| s.contains("for dir in k8s-manifests/*/") && s.contains("flux push artifact")));
     verify_sums(&project, "k8s-manifests");
 

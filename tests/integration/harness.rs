@@ -24,10 +24,11 @@ pub struct Run {
 }
 
 impl TestProject {
-    /// A copy of the repository's own project (pgrender.toml, charts/, schema/, environments/).
+    /// A copy of the repository's own project (pgrender.toml, charts/, schema/, environments/)
+    /// with its committed output (k8s-manifests/), as a checkout has it.
     pub fn default_project() -> TestProject {
         let project = TestProject::empty();
-        for entry in ["pgrender.toml", "charts", "schema", "environments"] {
+        for entry in ["pgrender.toml", "charts", "schema", "environments", "k8s-manifests"] {
             copy_tree(&repo_root().join(entry), &project.path().join(entry));
         }
         project

@@ -6,6 +6,7 @@ mod harness;
 mod argocd;
 mod chart;
 mod chart_values;
+mod checks;
 mod ci;
 mod errors;
 mod render;

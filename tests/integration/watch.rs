@@ -187,6 +187,20 @@ fn a_broken_edit_keeps_the_output_and_the_watch_then_recovers() {
 }
 
 #[test]
+fn an_edit_that_fails_an_output_check_keeps_the_last_good_output() {
+    let project = TestProject::fixture("minimal");
+    let mut watcher = watching_dev(&project, &[]);
+    let before = project.tree("out");
+    // A string YAML reads as a boolean: the ConfigMap's data would not be a string (K8S002).
+    project.write("environments/dev.toml", &dev_values("true"));
+    watcher.wait_for("the check finding", |w| w.stderr().contains("K8S002"));
+    assert!(watcher.alive(), "the watch ended on a failed check");
+    assert_eq!(project.tree("out"), before, "a failed check touched the output");
+    project.write("environments/dev.toml", &dev_values("fine again"));
+    watcher.wait_for("recovery", |w| w.stdout().contains("recovered"));
+}
+
+#[test]
 fn a_burst_of_writes_renders_a_few_times_and_ends_on_the_last_write() {
     let project = TestProject::fixture("minimal");
     let mut watcher = watching_dev(&project, &[]);

@@ -1,0 +1,204 @@
+//! The catalogue of checks: every finding belongs to a rule with a stable
+//! ID, a default severity and the reason it exists. IDs never change
+//! meaning; environment files disable rules by ID.
+
+use crate::diagnostic::Severity;
+
+/// One check, as listed by `pgrender rules`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable identifier, e.g. `PG002`.
+    pub id: &'static str,
+    /// Severity unless the rule says otherwise for a provider.
+    pub severity: Severity,
+    /// One-line summary.
+    pub title: &'static str,
+    /// Why the rule exists.
+    pub rationale: &'static str,
+}
+
+macro_rules! rule {
+    ($name:ident, $id:literal, $severity:ident, $title:literal, $rationale:literal) => {
+        #[doc = concat!("Rule ", $id, ".")]
+        pub static $name: Rule = Rule { id: $id, severity: Severity::$severity, title: $title, rationale: $rationale };
+    };
+}
+
+rule!(
+    K8S_UNKNOWN_FIELD,
+    "K8S001",
+    Error,
+    "unknown field",
+    "The API server drops or rejects fields it does not know, so a misspelt `storageClasName` silently gives you the default StorageClass."
+);
+rule!(
+    K8S_TYPE,
+    "K8S002",
+    Error,
+    "wrong type or value",
+    "`replicas: \"1\"` or a bad enum value is rejected at `kubectl apply` time; finding it at render time points at the template line."
+);
+rule!(
+    K8S_MISSING,
+    "K8S003",
+    Error,
+    "missing required field",
+    "The API server rejects objects without their required fields (a container without `name`, an object without `metadata.name`)."
+);
+rule!(
+    K8S_UNKNOWN_KIND,
+    "K8S004",
+    Error,
+    "unknown apiVersion or kind",
+    "An apiVersion/kind the cluster's Kubernetes version does not serve (removed beta APIs, typos) fails to apply."
+);
+rule!(
+    K8S_UNVALIDATED,
+    "K8S005",
+    Warning,
+    "kind not validated",
+    "Custom resources (e.g. ExternalSecret) and rarely rendered built-in kinds have no compiled-in schema; they are reported rather than silently passed."
+);
+rule!(
+    X_SERVICE,
+    "XOB001",
+    Error,
+    "StatefulSet service is missing, not headless or selects other pods",
+    "A StatefulSet's `serviceName` must name a headless Service (`clusterIP: None`) in its namespace whose selector matches its pods, or the pods get no stable DNS names (postgres-0.postgres-service...)."
+);
+rule!(
+    X_SELECTOR,
+    "XOB002",
+    Error,
+    "selector does not match the pod template labels",
+    "A workload whose selector does not match its own pod labels is rejected by the API server; a Service whose selector matches no pod in the tree routes nowhere."
+);
+rule!(
+    X_NAMESPACE,
+    "XOB003",
+    Error,
+    "namespace not created",
+    "Applying an object into a namespace that does not exist fails; the tree must create it (1-namespaces/) or the environment must declare it in `existingNamespaces`."
+);
+rule!(
+    X_VOLUME,
+    "XOB004",
+    Error,
+    "volumeMount names no volume",
+    "A volumeMount must name a pod volume or a volumeClaimTemplate, or the pod is rejected."
+);
+rule!(
+    X_REFERENCE,
+    "XOB005",
+    Warning,
+    "reference to a Secret or ConfigMap that is not in the tree",
+    "A `secretKeyRef`/`configMapKeyRef` to a missing object leaves the pod stuck in CreateContainerConfigError. A warning, since secrets are often created out of band (`kubectl create secret`, External Secrets): declare those in `externalSecrets` / `externalConfigMaps` to say so."
+);
+rule!(
+    PG_WORKLOAD,
+    "PG001",
+    Error,
+    "database run by a Deployment or on a shared volume claim",
+    "A Deployment gives database pods random names, starts them in no order and lets replicas share one PVC, so two database processes write the same files and corrupt them. Use a StatefulSet with volumeClaimTemplates: stable names, one PVC per pod, ordered start-up."
+);
+rule!(
+    PG_PGDATA,
+    "PG002",
+    Error,
+    "PGDATA is the volume root",
+    "A fresh volume's root can hold `lost+found`, and initdb refuses a non-empty directory. Point PGDATA at a subdirectory, e.g. /var/lib/postgresql/data/pgdata."
+);
+rule!(
+    PG_PASSWORD,
+    "PG003",
+    Error,
+    "plain-text password in the manifest",
+    "Passwords in `env[].value` end up in Git, in `kubectl get -o yaml` and in every log of the manifests. Read them with `valueFrom.secretKeyRef`. A warning on k3d, where throw-away credentials are common."
+);
+rule!(
+    PG_STORAGE_CLASS,
+    "PG004",
+    Error,
+    "StorageClass foreign to the provider",
+    "A claim for a class the cluster does not have stays Pending forever (`gp3` on GKE, `local-path` on EKS). Each provider's classes are data, overridable with `storageClasses` in the environment file."
+);
+rule!(
+    PG_REPLICAS,
+    "PG005",
+    Error,
+    "several PostgreSQL replicas without replication",
+    "`replicas > 1` on plain PostgreSQL starts independent primaries with diverging data. Configure replication (Patroni, repmgr, an operator) or keep one replica."
+);
+rule!(
+    PG_REQUESTS,
+    "PG006",
+    Warning,
+    "requests above limits",
+    "A request above its limit is rejected by the API server, or throttles the container from the start."
+);
+rule!(
+    PG_IMAGE_TAG,
+    "PG007",
+    Warning,
+    "image without a fixed tag",
+    "`:latest` or an untagged image changes under you on a restart; a database must not upgrade its major version by accident."
+);
+rule!(
+    PG_LIMITS,
+    "PG008",
+    Warning,
+    "missing resource limits",
+    "Without memory limits a database can take a node's memory and get other pods evicted; without requests the scheduler cannot place it sensibly."
+);
+rule!(
+    PG_PROBES,
+    "PG009",
+    Warning,
+    "missing probes",
+    "Without a readiness probe traffic reaches PostgreSQL before it accepts connections; without a liveness probe a hung server is never restarted."
+);
+
+/// Every rule, in ID order.
+pub static ALL: [&Rule; 19] = [
+    &K8S_UNKNOWN_FIELD,
+    &K8S_TYPE,
+    &K8S_MISSING,
+    &K8S_UNKNOWN_KIND,
+    &K8S_UNVALIDATED,
+    &PG_WORKLOAD,
+    &PG_PGDATA,
+    &PG_PASSWORD,
+    &PG_STORAGE_CLASS,
+    &PG_REPLICAS,
+    &PG_REQUESTS,
+    &PG_IMAGE_TAG,
+    &PG_LIMITS,
+    &PG_PROBES,
+    &X_SERVICE,
+    &X_SELECTOR,
+    &X_NAMESPACE,
+    &X_VOLUME,
+    &X_REFERENCE,
+];
+
+/// The rule with this ID.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    ALL.iter().copied().find(|r| r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_the_environment_schema_lists_them_all() {
+        let mut ids: Vec<&str> = ALL.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len());
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../environment.schema.json")).unwrap();
+        let listed: Vec<&str> =
+            schema["properties"]["rules"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(listed, ids);
+    }
+}

@@ -1,0 +1,110 @@
+//! Comparing rendered output with another tree: the files on disk (drift,
+//! for `check` and `diff`) or another environment's output (`diff
+//! --against`), printed as unified diffs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use similar::TextDiff;
+
+use crate::error::Error;
+use crate::output::{RECORD, RenderedEnv, list_files, read_record};
+
+/// One file that differs between two trees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Path relative to the environment folder.
+    pub path: String,
+    /// Text on the old side; `None` when the file is new.
+    pub old: Option<String>,
+    /// Text on the new side; `None` when the file goes away.
+    pub new: Option<String>,
+}
+
+/// How `env`'s rendered files differ from what is written under `dir`: files
+/// pgrender would add, change, or remove (recorded as written by it). Files
+/// that pgrender did not write are not its business and are ignored.
+pub fn against_disk(dir: &Path, env: &RenderedEnv) -> Result<Vec<FileChange>, Error> {
+    let on_disk = list_files(dir)?;
+    let recorded = read_record(dir);
+    let mut old = BTreeMap::new();
+    for path in on_disk.iter().filter(|p| p.as_str() != RECORD) {
+        let rendered = env.files.iter().any(|f| &f.path == path);
+        if rendered || recorded.contains_key(path) {
+            let full = dir.join(path);
+            let text = std::fs::read_to_string(&full).map_err(|source| Error::Io { path: full, source })?;
+            old.insert(path.clone(), text);
+        }
+    }
+    Ok(compare(&old, &files_of(env)))
+}
+
+/// How environment `new`'s files differ from environment `old`'s.
+pub fn between(old: &RenderedEnv, new: &RenderedEnv) -> Vec<FileChange> {
+    compare(&files_of(old), &files_of(new))
+}
+
+fn files_of(env: &RenderedEnv) -> BTreeMap<String, String> {
+    env.files.iter().map(|f| (f.path.clone(), f.content.clone())).collect()
+}
+
+fn compare(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Vec<FileChange> {
+    let mut paths: Vec<&String> = old.keys().chain(new.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter(|p| old.get(*p) != new.get(*p))
+        .map(|p| FileChange { path: p.clone(), old: old.get(p).cloned(), new: new.get(p).cloned() })
+        .collect()
+}
+
+/// Unified diffs of `changes`, labelled `old_root/path` and `new_root/path`.
+pub fn unified(changes: &[FileChange], old_root: &str, new_root: &str) -> String {
+    let mut out = String::new();
+    for change in changes {
+        let old_label =
+            if change.old.is_some() { format!("{old_root}/{}", change.path) } else { "/dev/null".to_string() };
+        let new_label =
+            if change.new.is_some() { format!("{new_root}/{}", change.path) } else { "/dev/null".to_string() };
+        let old = change.old.as_deref().unwrap_or("");
+        let new = change.new.as_deref().unwrap_or("");
+        let diff = TextDiff::from_lines(old, new);
+        let _ = write!(out, "{}", diff.unified_diff().context_radius(3).header(&old_label, &new_label));
+    }
+    out
+}
+
+/// `2 changed, 1 added` for a summary line.
+pub fn summary(changes: &[FileChange]) -> String {
+    let count = |f: fn(&FileChange) -> bool| changes.iter().filter(|c| f(c)).count();
+    let parts = [
+        ("changed", count(|c| c.old.is_some() && c.new.is_some())),
+        ("added", count(|c| c.old.is_none())),
+        ("removed", count(|c| c.new.is_none())),
+    ];
+    parts.iter().filter(|(_, n)| *n > 0).map(|(what, n)| format!("{n} {what}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(items: &[(&str, &str)]) -> BTreeMap<String, String> {
+        items.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+    }
+
+    #[test]
+    fn added_changed_removed_in_path_order() {
+        let changes = compare(
+            &map(&[("a", "1\n"), ("b", "x\n"), ("c", "same\n")]),
+            &map(&[("b", "y\n"), ("c", "same\n"), ("d", "new\n")]),
+        );
+        let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["a", "b", "d"]);
+        assert_eq!(summary(&changes), "1 changed, 1 added, 1 removed");
+        let text = unified(&changes[1..2], "old", "new");
+        assert!(text.contains("--- old/b\n+++ new/b\n@@ -1 +1 @@\n-x\n+y\n"), "{text}");
+    }
+}

@@ -1,0 +1,251 @@
+//! Output checks: one failing case per rule (`tests/fixtures/check-cases/`,
+//! each naming its rule and marking the offending line with `# <-`), schema
+//! errors, drift, diff and the machine-readable formats.
+
+use crate::harness::TestProject;
+
+const CASES: &str = "tests/fixtures/check-cases";
+
+/// Renders the `checks` fixture with `case` added as a template; returns
+/// the rule, the expected `file:line` and the run.
+fn run_case(name: &str, extra: &[&str]) -> (String, String, crate::harness::Run) {
+    let text = std::fs::read_to_string(crate::harness::repo_root().join(CASES).join(name)).unwrap();
+    let rule = text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("case names its rule").to_string();
+    // The rendered file starts with the `# Source:` line, so template line N is output line N + 1.
+    let marked = text.lines().position(|l| l.ends_with("# <-")).expect("case marks its line") + 2;
+    let project = TestProject::fixture("checks");
+    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let mut args = vec!["--env", "prod"];
+    args.extend_from_slice(extra);
+    let run = project.run(&args);
+    let place = format!("out/prod/5-case/case.yaml:{marked}:");
+    assert!(!project.path().join("out").exists() || run.code == 0, "a failed render wrote files");
+    (rule, place, run)
+}
+
+#[test]
+fn the_fixture_passes_every_check_strictly() {
+    let project = TestProject::fixture("checks");
+    let run = project.run(&["--all", "--strict"]);
+    run.code(0);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+}
+
+#[test]
+fn every_error_case_fails_render_at_its_line() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(crate::harness::repo_root().join(CASES)).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.starts_with("err_") {
+            continue;
+        }
+        let (rule, place, run) = run_case(&name, &[]);
+        run.code(1).stderr_has(&format!("error[{rule}]")).stderr_has(&place).stderr_has("nothing was written");
+        assert!(run.stderr.contains("rendered from charts/db/templates/5-case/case.yaml.j2"), "{name}: {}", run.stderr);
+        seen += 1;
+    }
+    assert!(seen >= 14, "only {seen} error cases");
+}
+
+#[test]
+fn every_warning_case_passes_unless_strict() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(crate::harness::repo_root().join(CASES)).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.starts_with("warn_") {
+            continue;
+        }
+        let (rule, place, run) = run_case(&name, &[]);
+        run.code(0).stderr_has(&format!("warning[{rule}]")).stderr_has(&place);
+        let (_, _, strict) = run_case(&name, &["--strict"]);
+        strict.code(1).stderr_has(&format!("warning[{rule}]")).stderr_has("(--strict)");
+        seen += 1;
+    }
+    assert!(seen >= 5, "only {seen} warning cases");
+}
+
+#[test]
+fn errors_name_object_field_and_template_line() {
+    let (_, _, run) = run_case("err_K8S001_unknown_field.yaml", &[]);
+    run.code(1)
+        .stderr_has("error[K8S001]: unknown field `spec.storageClasName`")
+        .stderr_has("PersistentVolumeClaim db/extra: spec.storageClasName")
+        .stderr_has("rendered from charts/db/templates/5-case/case.yaml.j2:9")
+        .stderr_has("help: did you mean `storageClassName`?");
+}
+
+#[test]
+fn postgres_replicas_need_replication() {
+    let project = TestProject::fixture("checks");
+    project
+        .run(&["--env", "prod", "--set", "db.replicas=3"])
+        .code(1)
+        .stderr_has("error[PG005]")
+        .stderr_has("out/prod/4-database/statefulset.yaml:9:13");
+}
+
+#[test]
+fn plain_passwords_are_warnings_on_k3d() {
+    let text =
+        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_PG003_plain_password.yaml")).unwrap();
+    let project = TestProject::fixture("checks");
+    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    project.run(&["--env", "dev"]).code(0).stderr_has("warning[PG003]");
+}
+
+#[test]
+fn a_rule_is_disabled_per_environment_with_a_reason() {
+    let text =
+        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_XOB003_namespace.yaml")).unwrap();
+    let project = TestProject::fixture("checks");
+    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    project.write("environments/prod.toml", "[environment]\nprovider = \"eks\"\nkubernetes = \"1.31\"\n\n[environment.rules]\nXOB003 = \"monitoring is created by the platform team\"\n");
+    project.run(&["--env", "prod"]).code(0);
+    project.write(
+        "environments/prod.toml",
+        "[environment]\nprovider = \"eks\"\nkubernetes = \"1.31\"\nexistingNamespaces = [\"monitoring\"]\n",
+    );
+    project.run(&["--env", "prod"]).code(0);
+    project.write(
+        "environments/prod.toml",
+        "[environment]\nprovider = \"eks\"\nkubernetes = \"1.31\"\n\n[environment.rules]\nXOB003 = \"\"\n",
+    );
+    project.run(&["--env", "prod"]).code(1).stderr_has("environments/prod.toml:6:10");
+    project.write(
+        "environments/prod.toml",
+        "[environment]\nprovider = \"eks\"\nkubernetes = \"1.31\"\n\n[environment.rules]\nXOB033 = \"typo\"\n",
+    );
+    project.run(&["--env", "prod"]).code(1).stderr_has("XOB003");
+}
+
+#[test]
+fn storage_classes_can_be_overridden_per_environment() {
+    let project = TestProject::fixture("checks");
+    project.run(&["--env", "prod", "--set", "db.storageClass=fast-nvme"]).code(1).stderr_has("error[PG004]");
+    project.write(
+        "environments/prod.toml",
+        "[environment]\nprovider = \"eks\"\nkubernetes = \"1.31\"\nstorageClasses = [\"fast-nvme\"]\n",
+    );
+    project.run(&["--env", "prod", "--set", "db.storageClass=fast-nvme"]).code(0);
+}
+
+#[test]
+fn check_passes_on_a_fresh_tree_and_reports_drift() {
+    let project = TestProject::fixture("checks");
+    project.run(&["check", "--all"]).code(1).stderr_has("committed manifests are stale for dev, prod");
+    project.run(&["--all"]).code(0);
+    project.run(&["check", "--all"]).code(0).stderr_has("checked prod");
+    project.write("charts/db/values.toml", "replicas = 1\nstorageClass = \"gp2\"\n");
+    let run = project.run(&["check", "--env", "prod"]);
+    run.code(1).stderr_has("drift out/prod is stale: 1 changed");
+    assert!(
+        run.stdout.contains("--- out/prod/4-database/statefulset.yaml\n+++ out/prod/4-database/statefulset.yaml\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("-      storageClassName: gp3\n+      storageClassName: gp2\n"), "{}", run.stdout);
+}
+
+#[test]
+fn check_fails_on_findings_even_without_drift() {
+    let project = TestProject::fixture("checks");
+    project.run(&["--all"]).code(0);
+    project.run(&["check", "--env", "prod", "--set", "db.replicas=2"]).code(1).stderr_has("error[PG005]");
+}
+
+#[test]
+fn diff_against_disk_and_against_another_environment() {
+    let project = TestProject::fixture("checks");
+    let run = project.run(&["diff", "--env", "prod", "--against", "dev"]);
+    run.code(0).stderr_has("dev → prod: 1 changed");
+    assert!(
+        run.stdout.contains("--- dev/4-database/statefulset.yaml\n+++ prod/4-database/statefulset.yaml\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("-      storageClassName: local-path\n+      storageClassName: gp3\n"),
+        "{}",
+        run.stdout
+    );
+    project.run(&["--env", "prod"]).code(0);
+    project.run(&["diff", "--env", "prod"]).code(0).stderr_has("no differences");
+    let run = project.run(&["diff", "--env", "prod", "--set", "db.replicas=1", "--set", "db.storageClass=gp2"]);
+    run.code(0).stderr_has("1 changed");
+    assert!(run.stdout.contains("+      storageClassName: gp2"), "{}", run.stdout);
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let text =
+        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_PG002_pgdata_root.yaml")).unwrap();
+    let project = TestProject::fixture("checks");
+    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let run = project.run(&["check", "--env", "prod", "--format", "sarif"]);
+    run.code(1);
+    let log: serde_sarif::sarif::Sarif = serde_json::from_str(&run.stdout).expect("SARIF deserialises");
+    let value = serde_json::to_value(&log).unwrap();
+    assert_eq!(value["version"], "2.1.0");
+    let results = value["runs"][0]["results"].as_array().unwrap();
+    let pg002 = results.iter().find(|r| r["ruleId"] == "PG002").expect("PG002 result");
+    assert_eq!(pg002["level"], "error");
+    let location = &pg002["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "out/prod/5-case/case.yaml");
+    assert_eq!(location["region"]["startLine"], 14);
+    let rules = value["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "PG002"));
+}
+
+#[test]
+fn json_output_and_github_annotations() {
+    let text =
+        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_PG002_pgdata_root.yaml")).unwrap();
+    let project = TestProject::fixture("checks");
+    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let run = project.run(&["check", "--env", "prod", "--format", "json"]);
+    let findings: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let first = &findings[0];
+    assert_eq!(first["rule"], "PG002");
+    assert_eq!(first["object"], "Pod db/pg");
+    assert_eq!(first["line"], 14);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pgrender"))
+        .args(["--env", "prod"])
+        .current_dir(project.path())
+        .env("GITHUB_ACTIONS", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("::error file=out/prod/5-case/case.yaml,line=14,col=14,title=PG002 PGDATA is the volume root::Pod db/pg: PGDATA `/data/` is the root of a mounted volume [prod]"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let run = TestProject::empty().run(&["rules"]);
+    run.code(0);
+    for id in ["K8S001", "K8S005", "PG001", "PG009", "XOB001", "XOB005"] {
+        assert!(run.stdout.contains(id), "{id}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn every_supported_kubernetes_version_validates() {
+    for version in ["1.29", "1.30", "1.31", "1.32", "1.33"] {
+        let project = TestProject::fixture("checks");
+        project.write(
+            "environments/prod.toml",
+            &format!("[environment]\nprovider = \"eks\"\nkubernetes = \"{version}\"\n"),
+        );
+        project.run(&["--env", "prod", "--set", "db.replicas=1"]).code(0);
+    }
+}
+
+#[test]
+fn the_default_project_passes_its_checks() {
+    let project = TestProject::default_project();
+    project.run(&["--all"]).code(0);
+    project.run(&["check", "--all"]).code(0);
+}
