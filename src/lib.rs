@@ -9,6 +9,7 @@ pub mod error;
 pub mod filters;
 pub mod locate;
 pub mod order;
+pub mod outdir;
 pub mod output;
 pub mod pipeline;
 pub mod project;

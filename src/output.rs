@@ -76,6 +76,7 @@ impl Changes {
 /// Writes every environment under `out/<env>/`; on any error nothing is replaced.
 pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    let _lock = crate::outdir::lock(out)?;
     remove_leftovers(out)?;
     let mut plans = Vec::with_capacity(envs.len());
     for env in envs {
@@ -104,6 +105,7 @@ pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error
 
 /// Compares the new files with the folder's current state.
 fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
+    refuse_links(target, env)?;
     let written = read_record(target);
     let on_disk = list_files(target)?;
     let mut changes = Changes::default();
@@ -125,6 +127,25 @@ fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
     changes.removed =
         written.keys().filter(|p| !new_paths.contains(p.as_str()) && on_disk.contains(*p)).cloned().collect();
     Ok((target.to_path_buf(), changes))
+}
+
+/// Refuses an environment folder, or a folder on the way to a rendered
+/// file, that is a symbolic link: output stays inside the output folder.
+fn refuse_links(target: &Path, env: &RenderedEnv) -> Result<(), Error> {
+    let mut dirs = BTreeSet::from([target.to_path_buf()]);
+    for file in &env.files {
+        let mut dir = target.to_path_buf();
+        for part in file.path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+            dir.push(part);
+            dirs.insert(dir.clone());
+        }
+    }
+    for dir in dirs {
+        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::Symlink { path: dir });
+        }
+    }
+    Ok(())
 }
 
 /// Builds the new folder: rendered files, the record, and every file of the
@@ -182,19 +203,41 @@ fn swap_in(staging: &Path, target: &Path) -> Result<(), Error> {
     }
     // Fallback for file systems without an atomic exchange: a brief window
     // in which `target` is missing, but never half-written.
-    let old = staging.with_extension("old");
+    let old = old_name(staging);
     fs::rename(target, &old).map_err(err)?;
     fs::rename(staging, target).map_err(err)?;
     fs::remove_dir_all(&old).map_err(err)
 }
 
-/// Removes staging folders that a killed run left behind.
+fn old_name(staging: &Path) -> PathBuf {
+    let mut name = staging.as_os_str().to_owned();
+    name.push(".old");
+    PathBuf::from(name)
+}
+
+/// Whether a name in the output folder is a staging folder (or the old
+/// tree being replaced), which only exists while pgrender writes.
+pub fn is_staging_name(name: &str) -> bool {
+    name.starts_with('.') && (name.ends_with(STAGING_SUFFIX) || name.ends_with(&format!("{STAGING_SUFFIX}.old")))
+}
+
+/// Cleans up after a killed run: staging folders are dropped, and an old
+/// tree whose replacement never arrived (non-atomic fallback) is put back.
 fn remove_leftovers(out: &Path) -> Result<(), Error> {
     let entries = fs::read_dir(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && (name.ends_with(STAGING_SUFFIX) || name.ends_with(".pgrender-staging.old")) {
-            let _ = fs::remove_dir_all(entry.path());
+    let mut names: Vec<String> =
+        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    for name in names.iter().filter(|n| is_staging_name(n)) {
+        let path = out.join(name);
+        let target = name.strip_suffix(".old").and_then(|n| n.strip_suffix(STAGING_SUFFIX)).map(|n| out.join(&n[1..]));
+        match target {
+            Some(target) if !target.exists() => {
+                let _ = fs::rename(&path, target);
+            }
+            _ => {
+                let _ = fs::remove_dir_all(&path);
+            }
         }
     }
     Ok(())

@@ -28,8 +28,11 @@ impl Source {
     /// Reads a UTF-8 file; the name shown is `path` relative to the working directory.
     pub fn read(path: &Path) -> Result<SourceRef, Error> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let text = String::from_utf8(bytes)
-            .map_err(|err| Error::NotUtf8 { path: path.to_path_buf(), offset: err.utf8_error().valid_up_to() })?;
+        let text = String::from_utf8(bytes).map_err(|err| {
+            let offset = err.utf8_error().valid_up_to();
+            let line = err.as_bytes()[..offset].split(|b| *b == b'\n').count();
+            Error::NotUtf8 { path: path.to_path_buf(), line, offset }
+        })?;
         Ok(Source::new(display_path(path), text))
     }
 
