@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod corpus;
 mod errors;
 mod render;
 mod values;
