@@ -4,6 +4,7 @@
 mod harness;
 
 mod corpus;
+mod crash;
 mod errors;
 mod render;
 mod values;
