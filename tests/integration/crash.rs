@@ -1,4 +1,4 @@
-//! Nothing lost, nothing half-written: pgrender is SIGKILLed at many points
+//! Nothing lost, nothing half-written: pgrender is killed (SIGKILL) at many points
 //! while writing a large tree, and every environment folder must then hold
 //! exactly its complete old or complete new files; the next run must leave
 //! no staging folders behind. Two concurrent writers never interleave.
