@@ -51,8 +51,11 @@ fn is_ours(dir: &Path, envs: &[String]) -> bool {
     let Ok(entries) = fs::read_dir(dir) else { return false };
     entries.filter_map(Result::ok).all(|entry| {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        is_dir && (envs.contains(&name) || entry.path().join(RECORD).is_file() || crate::output::is_staging_name(&name))
+        // An environment's name counts whatever it is: writing refuses a
+        // symlink there with its own, more precise error.
+        envs.contains(&name)
+            || (entry.file_type().is_ok_and(|t| t.is_dir())
+                && (entry.path().join(RECORD).is_file() || crate::output::is_staging_name(&name)))
     })
 }
 

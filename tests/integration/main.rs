@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod confinement;
 mod corpus;
 mod crash;
 mod errors;
