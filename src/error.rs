@@ -97,6 +97,9 @@ pub enum Error {
         /// The link.
         path: PathBuf,
     },
+    /// Diagnostics prepared in advance, e.g. with sensitive values masked.
+    #[error("{} problems", .0.len())]
+    Reported(Vec<Diagnostic>),
     /// The command was used wrongly.
     #[error(transparent)]
     Usage(#[from] UsageError),
@@ -169,7 +172,7 @@ impl Error {
                     message.trim(),
                 )]
             }
-            Error::Values(diagnostics) => diagnostics.clone(),
+            Error::Values(diagnostics) | Error::Reported(diagnostics) => diagnostics.clone(),
             Error::Template { file, span, message } => {
                 let diagnostic = Diagnostic::error(message.clone());
                 match (file, span) {

@@ -13,6 +13,7 @@ pub mod outdir;
 pub mod output;
 pub mod pipeline;
 pub mod project;
+pub mod redact;
 pub mod render;
 pub mod schema;
 pub mod source;

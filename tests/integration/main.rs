@@ -8,4 +8,5 @@ mod corpus;
 mod crash;
 mod errors;
 mod render;
+mod secrets;
 mod values;
