@@ -56,7 +56,8 @@ impl fmt::Display for Source {
 /// lies below it, unchanged otherwise.
 pub fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    relative.unwrap_or_else(|| path.to_path_buf()).to_string_lossy().replace('\\', "/")
+    let shown = relative.unwrap_or_else(|| path.to_path_buf()).to_string_lossy().replace('\\', "/");
+    if shown.is_empty() { ".".to_string() } else { shown }
 }
 
 /// Joins `rel` to `base` unless it is absolute.

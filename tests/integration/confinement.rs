@@ -47,7 +47,10 @@ fn environment_files_that_would_name_odd_folders_are_not_environments() {
 fn out_refuses_the_root_the_project_and_foreign_folders() {
     let project = TestProject::fixture("minimal");
     project.run(&["--env", "dev", "--out", "/"]).code(2).stderr_has("it is the file system root");
-    project.run(&["--env", "dev", "--out", "."]).code(2).stderr_has("it holds the project itself");
+    project
+        .run(&["--env", "dev", "--out", "."])
+        .code(2)
+        .stderr_has("refusing to write into .: it holds the project itself");
     project.run(&["--env", "dev", "--out", ".."]).code(2).stderr_has("it holds the project itself");
     project.write("docs/notes.md", "mine\n");
     project

@@ -44,9 +44,17 @@ fn per_env(tree: &BTreeMap<String, String>) -> BTreeMap<String, BTreeMap<String,
     out
 }
 
-/// Kills `iterations` renders at spread-out moments; returns how many kills
-/// left some environments old and others new (i.e. landed mid-write).
-fn kill_repeatedly(iterations: u32) -> u32 {
+/// How the killed runs ended.
+#[derive(Debug, Default)]
+struct Kills {
+    /// Killed while staging: a staging folder was left behind.
+    staging: u32,
+    /// Killed between environment swaps: some environments old, some new.
+    between_swaps: u32,
+}
+
+/// Kills `iterations` renders at spread-out moments and checks each outcome.
+fn kill_repeatedly(iterations: u32) -> Kills {
     let project = large_project();
     project.run(&render_args(NEW)).code(0);
     let new = per_env(&project.tree("out"));
@@ -58,7 +66,7 @@ fn kill_repeatedly(iterations: u32) -> u32 {
     let full_run = started.elapsed();
     project.run(&render_args(OLD)).code(0);
 
-    let mut mid_write = 0;
+    let mut kills = Kills::default();
     for i in 0..iterations {
         let (from, to) = if i % 2 == 0 { (&old, NEW) } else { (&new, OLD) };
         let target = if i % 2 == 0 { &new } else { &old };
@@ -73,6 +81,9 @@ fn kill_repeatedly(iterations: u32) -> u32 {
         child.kill().unwrap();
         child.wait().unwrap();
         let tree = project.tree("out");
+        if tree.keys().any(|p| p.starts_with('.')) {
+            kills.staging += 1;
+        }
         let visible: BTreeMap<String, String> = tree.into_iter().filter(|(path, _)| !path.starts_with('.')).collect();
         let now = per_env(&visible);
         let (mut olds, mut news) = (0, 0);
@@ -87,7 +98,7 @@ fn kill_repeatedly(iterations: u32) -> u32 {
         }
         assert_eq!(now.len(), ENVS.len() + 2, "iteration {i}: an environment folder went missing");
         if olds > 0 && news > 0 {
-            mid_write += 1;
+            kills.between_swaps += 1;
         }
         // The next run finishes the job and cleans up.
         project.run(&render_args(to)).code(0);
@@ -95,13 +106,13 @@ fn kill_repeatedly(iterations: u32) -> u32 {
         assert!(after.keys().all(|p| !p.starts_with('.')), "iteration {i}: leftovers {:?}", after.keys());
         assert_eq!(&per_env(&after), target, "iteration {i}");
     }
-    mid_write
+    kills
 }
 
 #[test]
 fn a_killed_render_leaves_each_environment_old_or_new() {
-    let mid_write = kill_repeatedly(8);
-    println!("8 kills, {mid_write} of them between environment swaps");
+    let kills = kill_repeatedly(8);
+    println!("8 kills: {kills:?}");
 }
 
 /// The long version, for the figures in the README:
@@ -109,8 +120,8 @@ fn a_killed_render_leaves_each_environment_old_or_new() {
 #[test]
 #[ignore = "long: hundreds of killed renders"]
 fn many_killed_renders_leave_each_environment_old_or_new() {
-    let mid_write = kill_repeatedly(200);
-    println!("200 kills, {mid_write} of them between environment swaps");
+    let kills = kill_repeatedly(200);
+    println!("200 kills: {kills:?}");
 }
 
 #[test]
