@@ -362,6 +362,17 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupted_fallback_swap_puts_the_old_tree_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join(".local.pgrender-staging.old");
+        fs::create_dir_all(&old).unwrap();
+        fs::write(old.join("mine.txt"), "kept\n").unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        assert_eq!(fs::read_to_string(tmp.path().join("local/mine.txt")).unwrap(), "kept\n");
+        assert!(!old.exists());
+    }
+
+    #[test]
     fn record_paths_cannot_escape_the_folder() {
         assert!(is_confined("4-db/a.yaml"));
         for bad in ["../x", "/etc/passwd", "a/../../b", "", "a//b"] {
