@@ -58,7 +58,7 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
             continue;
         }
         let root = display_path(&dir);
-        let diff = drift::unified(&changes, &root, &root);
+        let diff = env.redactor.text(&drift::unified(&changes, &root, &root));
         // Machine formats own stdout; the diff goes to the log instead.
         if config.format == FindingsFormat::Text {
             print!("{diff}");
@@ -92,14 +92,14 @@ pub fn diff(config: DiffConfig) -> Result<(), Error> {
             let old = pipeline.render_env(other, &config.overrides)?;
             let changes = drift::between(&old, &new);
             eprintln!("{:>10} {other} → {}: {}", "diff", config.env, describe(&changes));
-            drift::unified(&changes, other, &config.env)
+            old.redactor.text(&new.redactor.text(&drift::unified(&changes, other, &config.env)))
         }
         None => {
             let dir = config.out.join(&config.env);
             let changes = drift::against_disk(&dir, &new)?;
             let root = display_path(&dir);
             eprintln!("{:>10} {root} → rendered: {}", "diff", describe(&changes));
-            drift::unified(&changes, &root, &root)
+            new.redactor.text(&drift::unified(&changes, &root, &root))
         }
     };
     write_stdout(&text)

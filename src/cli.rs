@@ -179,6 +179,7 @@ pub struct Selection {
 
 /// Arguments of `render`.
 #[derive(Debug, Args, Clone, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches, validated in config.rs
 pub struct RenderArgs {
     /// Environments and value layers.
     #[command(flatten)]
@@ -195,6 +196,9 @@ pub struct RenderArgs {
     /// Fail on warnings of the output checks too.
     #[arg(long)]
     pub strict: bool,
+    /// Write even into `/`, the home folder, the project folder or a non-empty folder pgrender did not create.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `check`.
@@ -297,13 +301,21 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// At most this many diagnostics are printed, so a file with a million bad
+/// keys fails fast with a readable report instead of flooding the terminal.
+const MAX_SHOWN: usize = 50;
+
 /// Prints an error's diagnostics once each, even when several environments hit the same one.
 pub fn report(err: &Error) {
     let mut seen = std::collections::HashSet::new();
+    let all = err.diagnostics();
+    let total = all.len();
     let unique: Vec<_> =
-        err.diagnostics().into_iter().filter(|d| seen.insert((d.message.clone(), d.location()))).collect();
+        all.into_iter().filter(|d| seen.insert((d.message.clone(), d.location()))).take(MAX_SHOWN).collect();
     diagnostic::emit(&unique);
-    if unique.len() > 1 {
+    if unique.len() == MAX_SHOWN && total > MAX_SHOWN {
+        eprintln!("error: {total} problems found (the first {MAX_SHOWN} are shown); nothing was written");
+    } else if unique.len() > 1 {
         eprintln!("error: {} problems found; nothing was written", unique.len());
     }
 }

@@ -8,6 +8,7 @@ use crate::config::{Action, Destination, RenderConfig, ValuesConfig};
 use crate::error::Error;
 use crate::output::{Changes, SUMS, sums, write_all};
 use crate::pipeline::Pipeline;
+use crate::redact::Redactor;
 use crate::source::display_path;
 use crate::tooling;
 use crate::values::{DottedPath, LayerKind};
@@ -75,25 +76,29 @@ fn summary(changes: &Changes) -> String {
 fn values(config: &ValuesConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project.clone())?;
     let (values, _) = pipeline.values(&config.env, &config.overrides)?;
+    let redactor = pipeline.redactor(&values);
     let text = if config.explain {
-        explain(&values)
+        explain(&values, &redactor)
     } else {
+        let tree = redactor.tree(&values.tree);
         match config.format {
-            Format::Json => serde_json::to_string_pretty(&values.tree).expect("JSON values serialise") + "\n",
-            Format::Toml => toml::to_string(&values.tree).expect("values read from TOML serialise back"),
+            Format::Json => serde_json::to_string_pretty(&tree).expect("JSON values serialise") + "\n",
+            Format::Toml => toml::to_string(&tree).expect("values read from TOML serialise back"),
         }
     };
     write_stdout(&text)
 }
 
-/// `key = value  # file:line` for every leaf, aligned.
-fn explain(values: &crate::values::Values) -> String {
+/// `key = value  # file:line` for every leaf, aligned; sensitive values masked.
+fn explain(values: &crate::values::Values, redactor: &Redactor) -> String {
+    let masked = crate::values::Values { tree: redactor.tree(&values.tree), ..crate::values::Values::default() };
     let rows: Vec<(String, String)> = values
         .leaves()
         .map(|(path, value, layer, origin)| {
-            let assignment = format!("{} = {}", DottedPath(path), serde_json::to_string(value).unwrap_or_default());
+            let shown = masked.get(path).unwrap_or(value);
+            let assignment = format!("{} = {}", DottedPath(path), serde_json::to_string(shown).unwrap_or_default());
             let from = if layer.kind == LayerKind::Set {
-                format!("--set {}", layer.source.text)
+                format!("--set {}", redactor.text(&layer.source.text))
             } else {
                 format!("{}:{}", layer.source.name, layer.source.line_col(origin.key.start).0)
             };

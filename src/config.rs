@@ -201,6 +201,9 @@ impl RenderConfig {
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let out = args.out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o));
+        if !args.stdout {
+            crate::outdir::check_out(&out, &project.root, &project.environment_names()?, args.force)?;
+        }
         Ok(RenderConfig {
             project,
             envs,

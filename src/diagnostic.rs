@@ -116,12 +116,21 @@ impl Diagnostic {
         }
         let group = match &self.label {
             Some(label) => {
-                let span = clamp_span(&label.source.text, &label.span);
+                let text = &label.source.text;
+                let span = clamp_span(text, &label.span);
+                // Only the lines the span covers go to the printer, so a
+                // diagnostic in a huge file costs no more than in a small one.
+                let start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+                let end = text[span.end..].find('\n').map_or(text.len(), |i| span.end + i);
+                let first_line = label.source.line_col(start).0;
                 title.element(
-                    Snippet::source(&label.source.text)
+                    Snippet::source(&text[start..end])
+                        .line_start(first_line)
                         .path(&label.source.name)
                         .fold(true)
-                        .annotation(AnnotationKind::Primary.span(span).label(&label.text)),
+                        .annotation(
+                            AnnotationKind::Primary.span(span.start - start..span.end - start).label(&label.text),
+                        ),
                 )
             }
             None => Group::with_title(title),

@@ -19,10 +19,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A file is not UTF-8 text.
-    #[error("{} is not UTF-8 text (invalid byte at offset {offset})", display_path(path))]
+    #[error("{}:{line}: not UTF-8 text (invalid byte at offset {offset})", display_path(path))]
     NotUtf8 {
         /// The file.
         path: PathBuf,
+        /// 1-based line of the first invalid byte.
+        line: usize,
         /// Offset of the first invalid byte.
         offset: usize,
     },
@@ -109,6 +111,21 @@ pub enum Error {
         /// The command that regenerates it.
         fix: String,
     },
+    /// Another pgrender process holds the output folder's lock.
+    #[error("another pgrender is writing to {}; try again when it has finished", display_path(path))]
+    Locked {
+        /// The output folder.
+        path: PathBuf,
+    },
+    /// Writing would leave the output folder (a symlink points elsewhere).
+    #[error("{} is a symbolic link; pgrender does not write through links in its output", display_path(path))]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// Diagnostics prepared in advance, e.g. with sensitive values masked.
+    #[error("{} problems", .0.len())]
+    Reported(Vec<Diagnostic>),
     /// The command was used wrongly.
     #[error(transparent)]
     Usage(#[from] UsageError),
@@ -152,6 +169,14 @@ pub enum UsageError {
     /// No `pgrender.toml` found.
     #[error("no pgrender.toml in {} or any parent folder", display_path(.0))]
     ProjectNotFound(PathBuf),
+    /// `--out` names a folder that pgrender must not fill without `--force`.
+    #[error("refusing to write into {}: {reason}", display_path(path))]
+    UnsafeOut {
+        /// The folder.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: String,
+    },
     /// `--set` without `KEY=VALUE` form.
     #[error("--set expects KEY=VALUE with a dotted key, got `{0}`")]
     BadSet(String),
@@ -186,7 +211,7 @@ impl Error {
                     message.trim(),
                 )]
             }
-            Error::Values(diagnostics) => diagnostics.clone(),
+            Error::Values(diagnostics) | Error::Reported(diagnostics) => diagnostics.clone(),
             Error::Template { file, span, message, help } => {
                 let mut diagnostic = Diagnostic::error(message.clone());
                 if let Some(help) = help {
@@ -214,6 +239,9 @@ impl Error {
                 }
                 vec![d]
             }
+            Error::Usage(UsageError::UnsafeOut { .. }) => vec![Diagnostic::error(self.to_string()).help(
+                "pick an empty or new folder with --out DIR, or pass --force if this folder really is meant for output",
+            )],
             Error::Usage(UsageError::ProjectNotFound(_)) => vec![
                 Diagnostic::error(self.to_string())
                     .help("run `pgrender init` to create a project, or pass --project DIR"),

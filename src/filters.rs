@@ -21,8 +21,8 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
 
 /// Writes `{{ value }}` so it is exactly one YAML scalar or flow node.
 ///
-/// Strings that are safe as plain YAML (no newline, `: `, ` #`, leading
-/// indicator, surrounding space) are written as-is, so `image: {{ repo }}:{{ tag }}`
+/// Strings that are safe as plain YAML (no newline, `: `, ` #`, flow
+/// indicator, leading indicator, surrounding space) are written as-is, so `image: {{ repo }}:{{ tag }}`
 /// still works; anything else becomes a double-quoted JSON string, which
 /// YAML reads back unchanged. Lists and maps become JSON flow collections.
 /// `|safe` (and the output of `toyaml`/`quote`) bypasses this.
@@ -57,6 +57,9 @@ pub fn is_plain_safe(s: &str) -> bool {
         && !s.contains(": ")
         && !s.contains(" #")
         && !s.ends_with(':')
+        // Flow indicators end a plain scalar inside `[...]`/`{...}`, where a
+        // template may place the value, so `a, b` there would become two items.
+        && !s.contains([',', '[', ']', '{', '}'])
         && !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
 }
 
@@ -149,6 +152,13 @@ mod tests {
     fn booleans_are_yaml_booleans() {
         let out = render("a: {{ t }}\nb: {{ f }}", context! { t => true, f => false });
         assert_eq!(out.unwrap(), "a: true\nb: false");
+    }
+
+    #[test]
+    fn flow_indicators_cannot_split_a_value_inside_brackets() {
+        let out = render("k: [{{ v }}]", context! { v => "a, b" }).unwrap();
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+        assert_eq!(parsed["k"], serde_yaml::Value::from(vec!["a, b"]), "{out}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use sha2::Digest as _;
 
 use crate::error::Error;
 use crate::order::apply_order;
+use crate::redact::Redactor;
 use crate::render::RenderedFile;
 
 /// The record of written files in each environment folder, in `sha256sum` format.
@@ -26,13 +27,16 @@ pub struct RenderedEnv {
     pub name: String,
     /// Files in apply order.
     pub files: Vec<RenderedFile>,
+    /// Masks the environment's sensitive values in what is shown (findings,
+    /// diffs); what is written and streamed is never masked.
+    pub redactor: Redactor,
 }
 
 impl RenderedEnv {
     /// Collects files, sorting them into apply order.
     pub fn new(name: String, mut files: Vec<RenderedFile>) -> Self {
         files.sort_by(|a, b| apply_order(&a.path, &b.path));
-        RenderedEnv { name, files }
+        RenderedEnv { name, files, redactor: Redactor::default() }
     }
 
     /// One YAML stream for `kubectl apply -f -`.
@@ -92,6 +96,7 @@ impl Changes {
 /// Writes every environment under `out/<env>/`; on any error nothing is replaced.
 pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
+    let _lock = crate::outdir::lock(out)?;
     remove_leftovers(out)?;
     let mut plans = Vec::with_capacity(envs.len());
     for env in envs {
@@ -120,6 +125,7 @@ pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error
 
 /// Compares the new files with the folder's current state.
 fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
+    refuse_links(target, env)?;
     let written = read_record(target);
     let on_disk = list_files(target)?;
     let mut changes = Changes::default();
@@ -141,6 +147,25 @@ fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
     changes.removed =
         written.keys().filter(|p| !new_paths.contains(p.as_str()) && on_disk.contains(*p)).cloned().collect();
     Ok((target.to_path_buf(), changes))
+}
+
+/// Refuses an environment folder, or a folder on the way to a rendered
+/// file, that is a symbolic link: output stays inside the output folder.
+fn refuse_links(target: &Path, env: &RenderedEnv) -> Result<(), Error> {
+    let mut dirs = BTreeSet::from([target.to_path_buf()]);
+    for file in &env.files {
+        let mut dir = target.to_path_buf();
+        for part in file.path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+            dir.push(part);
+            dirs.insert(dir.clone());
+        }
+    }
+    for dir in dirs {
+        if fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::Symlink { path: dir });
+        }
+    }
+    Ok(())
 }
 
 /// Builds the new folder: rendered files, the record, and every file of the
@@ -198,19 +223,41 @@ fn swap_in(staging: &Path, target: &Path) -> Result<(), Error> {
     }
     // Fallback for file systems without an atomic exchange: a brief window
     // in which `target` is missing, but never half-written.
-    let old = staging.with_extension("old");
+    let old = old_name(staging);
     fs::rename(target, &old).map_err(err)?;
     fs::rename(staging, target).map_err(err)?;
     fs::remove_dir_all(&old).map_err(err)
 }
 
-/// Removes staging folders that a killed run left behind.
+fn old_name(staging: &Path) -> PathBuf {
+    let mut name = staging.as_os_str().to_owned();
+    name.push(".old");
+    PathBuf::from(name)
+}
+
+/// Whether a name in the output folder is a staging folder (or the old
+/// tree being replaced), which only exists while pgrender writes.
+pub fn is_staging_name(name: &str) -> bool {
+    name.starts_with('.') && (name.ends_with(STAGING_SUFFIX) || name.ends_with(&format!("{STAGING_SUFFIX}.old")))
+}
+
+/// Cleans up after a killed run: staging folders are dropped, and an old
+/// tree whose replacement never arrived (non-atomic fallback) is put back.
 fn remove_leftovers(out: &Path) -> Result<(), Error> {
     let entries = fs::read_dir(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && (name.ends_with(STAGING_SUFFIX) || name.ends_with(".pgrender-staging.old")) {
-            let _ = fs::remove_dir_all(entry.path());
+    let mut names: Vec<String> =
+        entries.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    for name in names.iter().filter(|n| is_staging_name(n)) {
+        let path = out.join(name);
+        let target = name.strip_suffix(".old").and_then(|n| n.strip_suffix(STAGING_SUFFIX)).map(|n| out.join(&n[1..]));
+        match target {
+            Some(target) if !target.exists() => {
+                let _ = fs::rename(&path, target);
+            }
+            _ => {
+                let _ = fs::remove_dir_all(&path);
+            }
         }
     }
     Ok(())
@@ -332,6 +379,17 @@ mod tests {
         fs::create_dir_all(tmp.path().join(".local.pgrender-staging/x")).unwrap();
         write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
         assert!(!tmp.path().join(".local.pgrender-staging").exists());
+    }
+
+    #[test]
+    fn an_interrupted_fallback_swap_puts_the_old_tree_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let old = tmp.path().join(".local.pgrender-staging.old");
+        fs::create_dir_all(&old).unwrap();
+        fs::write(old.join("mine.txt"), "kept\n").unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        assert_eq!(fs::read_to_string(tmp.path().join("local/mine.txt")).unwrap(), "kept\n");
+        assert!(!old.exists());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
 use crate::output::RenderedEnv;
 use crate::project::{Chart, Project};
+use crate::redact::{Redactor, Step, sensitive_patterns};
 use crate::render::{ChartTemplates, EnvContext};
 use crate::schema::{Schema, Violation, ViolationKind};
 use crate::source::{Source, SourceRef};
@@ -104,7 +105,8 @@ impl Pipeline {
         }
         let diagnostics = self.validate(&values, env);
         if !diagnostics.is_empty() {
-            return Err(Error::Values(diagnostics));
+            let redactor = self.redactor(&values);
+            return Err(Error::Values(diagnostics.into_iter().map(|d| redactor.diagnostic(d)).collect()));
         }
         let table = &values.tree[ENVIRONMENT_KEY];
         let context = EnvContext {
@@ -163,14 +165,26 @@ impl Pipeline {
             }
         }
         if let Some(err) = Error::collect(errors) {
-            return Err(err);
+            return Err(self.redactor(values).error(err));
         }
-        Ok(RenderedEnv::new(env.to_string(), files))
+        let mut rendered = RenderedEnv::new(env.to_string(), files);
+        rendered.redactor = self.redactor(values);
+        Ok(rendered)
     }
 
     /// Renders several environments in parallel; fails if any fails, reporting all.
     pub fn render_all(&self, envs: &[String], overrides: &Overrides) -> Result<Vec<RenderedEnv>, Error> {
         all_or_errors(envs.par_iter().map(|env| self.render_env(env, overrides)).collect())
+    }
+
+    /// Masks what the charts' schemas mark sensitive in `values`.
+    pub fn redactor(&self, values: &Values) -> Redactor {
+        let patterns = self
+            .charts
+            .iter()
+            .flat_map(|c| sensitive_patterns(&c.schema.doc, &[Step::Key(c.chart.meta.name.clone())]))
+            .collect();
+        Redactor::new(values, patterns)
     }
 
     /// The schema governing top-level key `key`, if any.

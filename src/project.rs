@@ -122,6 +122,7 @@ impl Project {
             .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
             .filter(|p| base.is_none() || p.canonicalize().ok() != base)
             .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(str::to_string))
+            .filter(|name| is_env_name(name))
             .collect();
         names.sort();
         Ok(names)
@@ -156,4 +157,23 @@ fn parse_toml<T: serde::de::DeserializeOwned>(source: &SourceRef) -> Result<T, E
         span: err.span().unwrap_or(0..0),
         message: err.message().to_string(),
     })
+}
+
+/// Whether a file stem can name an environment: it becomes a folder under
+/// the output, so it must be one plain, visible path component.
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names_cannot_climb_out_of_the_output_folder() {
+        assert!(is_env_name("eks"));
+        for bad in [".", "..", ".hidden", "", "a/b", "a\\b"] {
+            assert!(!is_env_name(bad), "{bad}");
+        }
+    }
 }

@@ -58,19 +58,7 @@ impl ChartTemplates {
         let mut names = Vec::new();
         collect_files(&dir, "", &mut names)?;
         names.sort();
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_syntax(
-            minijinja::syntax::SyntaxConfig::builder()
-                .trim_blocks(true)
-                .lstrip_blocks(true)
-                .keep_trailing_newline(true)
-                .build()
-                .expect("default delimiters are valid"),
-        );
-        env.set_fuel(Some(FUEL));
-        env.set_auto_escape_callback(|_| AutoEscape::Custom(YAML_ESCAPE.into()));
-        filters::register(&mut env);
+        let mut env = template_env();
         let rel_templates = format!("{}/templates", chart.rel_dir.trim_end_matches('/'));
         let mut sources = BTreeMap::new();
         let mut errors = Vec::new();
@@ -97,11 +85,7 @@ impl ChartTemplates {
         let env_json = serde_json::to_value(env).unwrap_or_default();
         let chart_json = serde_json::to_value(&self.meta).unwrap_or_default();
         let roots = [("values", values), ("env", &env_json), ("chart", &chart_json)];
-        let ctx = minijinja::context! {
-            values => minijinja::Value::from(Serde(values)),
-            env => minijinja::Value::from(Serde(env)),
-            chart => minijinja::Value::from(Serde(&self.meta)),
-        };
+        let ctx = context(values, env, &self.meta);
         let mut files = Vec::with_capacity(self.outputs.len());
         let mut errors = Vec::new();
         for name in &self.outputs {
@@ -128,6 +112,52 @@ impl ChartTemplates {
     /// Sources of all templates, by template name.
     pub fn sources(&self) -> &BTreeMap<String, SourceRef> {
         &self.sources
+    }
+}
+
+/// The sandboxed template engine every chart renders with: strict
+/// undefined values, YAML auto-escape, pgrender's filters and a fuel limit
+/// (minijinja also bounds recursion), and no loader, so templates reach
+/// nothing but what they are given.
+pub fn template_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default delimiters are valid"),
+    );
+    env.set_fuel(Some(FUEL));
+    env.set_auto_escape_callback(|_| AutoEscape::Custom(YAML_ESCAPE.into()));
+    filters::register(&mut env);
+    env
+}
+
+/// Renders one template text with `values` as a chart would, including the
+/// output checks; `None` when it renders no object. For tests and fuzzing
+/// of the engine without a project on disk.
+pub fn render_text(template: &str, values: &serde_json::Value, env: &EnvContext) -> Result<Option<String>, Error> {
+    let source = Source::new("template.yaml.j2", template);
+    let mut engine = template_env();
+    engine.add_template_owned("template.yaml.j2", template.to_string()).map_err(|e| template_error(&e, &source))?;
+    let meta = ChartMeta { name: "chart".into(), version: "0.0.0".into(), description: String::new() };
+    let ctx = context(values, env, &meta);
+    let text = engine
+        .get_template("template.yaml.j2")
+        .and_then(|t| t.render(&ctx))
+        .map_err(|e| template_error(&e, &source))?;
+    finish(&env.name, "template.yaml", "template.yaml.j2", &source, &text)
+}
+
+/// What templates see: `values`, `env` and `chart`.
+fn context(values: &serde_json::Value, env: &EnvContext, meta: &ChartMeta) -> minijinja::Value {
+    minijinja::context! {
+        values => minijinja::Value::from(Serde(values)),
+        env => minijinja::Value::from(Serde(env)),
+        chart => minijinja::Value::from(Serde(meta)),
     }
 }
 

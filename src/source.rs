@@ -28,8 +28,11 @@ impl Source {
     /// Reads a UTF-8 file; the name shown is `path` relative to the working directory.
     pub fn read(path: &Path) -> Result<SourceRef, Error> {
         let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-        let text = String::from_utf8(bytes)
-            .map_err(|err| Error::NotUtf8 { path: path.to_path_buf(), offset: err.utf8_error().valid_up_to() })?;
+        let text = String::from_utf8(bytes).map_err(|err| {
+            let offset = err.utf8_error().valid_up_to();
+            let line = err.as_bytes()[..offset].split(|b| *b == b'\n').count();
+            Error::NotUtf8 { path: path.to_path_buf(), line, offset }
+        })?;
         Ok(Source::new(display_path(path), text))
     }
 
@@ -53,7 +56,8 @@ impl fmt::Display for Source {
 /// lies below it, unchanged otherwise.
 pub fn display_path(path: &Path) -> String {
     let relative = std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    relative.unwrap_or_else(|| path.to_path_buf()).to_string_lossy().replace('\\', "/")
+    let shown = relative.unwrap_or_else(|| path.to_path_buf()).to_string_lossy().replace('\\', "/");
+    if shown.is_empty() { ".".to_string() } else { shown }
 }
 
 /// Joins `rel` to `base` unless it is absolute.

@@ -193,7 +193,20 @@ impl Values {
     fn record(&mut self, entries: Vec<(KeyPath, Origin)>) {
         for (path, origin) in entries {
             if !self.get(&path).is_some_and(Value::is_object) {
-                self.origins.retain(|p, _| !(p.len() > path.len() && p.starts_with(&path)));
+                // Descendants sort right after their ancestor, so a range scan
+                // finds them without walking every origin (a quadratic trap
+                // for values files with hundreds of thousands of keys).
+                let below: Vec<KeyPath> = self
+                    .origins
+                    .range(path.clone()..)
+                    .map(|(p, _)| p)
+                    .skip_while(|p| **p == path)
+                    .take_while(|p| p.starts_with(&path))
+                    .cloned()
+                    .collect();
+                for p in below {
+                    self.origins.remove(&p);
+                }
             }
             self.origins.insert(path, origin);
         }

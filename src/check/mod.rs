@@ -183,9 +183,19 @@ impl EnvReport {
         let dir = display_path(&out.join(&env.name));
         EnvReport {
             env: env.name.clone(),
-            sources: env.files.iter().map(|f| Source::new(format!("{dir}/{}", f.path), f.content.clone())).collect(),
+            sources: env
+                .files
+                .iter()
+                .map(|f| env.redactor.source(&Source::new(format!("{dir}/{}", f.path), f.content.clone())))
+                .collect(),
             templates: env.files.iter().map(|f| (f.template.clone(), template(&f.template))).collect(),
-            findings: check_env(env, settings),
+            findings: check_env(env, settings)
+                .into_iter()
+                .map(|mut f| {
+                    f.message = env.redactor.text(&f.message);
+                    f
+                })
+                .collect(),
         }
     }
 

@@ -203,16 +203,16 @@ fn resources(object: &Object<'_>, path: &str, container: &Node, out: &mut Vec<Fi
     }
     for entry in requests.map(Node::entries).unwrap_or_default() {
         let limit = limits.and_then(|l| l.get(&entry.key)).and_then(quantity);
-        if let (Some(request), Some(limit)) = (quantity(&entry.value), limit) {
-            if request > limit {
-                out.push(Finding::new(
-                    &PG_REQUESTS,
-                    object,
-                    entry.value.span.clone(),
-                    &format!("{path}.resources.requests.{}", entry.key),
-                    format!("request for {} is above its limit", entry.key),
-                ));
-            }
+        if let (Some(request), Some(limit)) = (quantity(&entry.value), limit)
+            && request > limit
+        {
+            out.push(Finding::new(
+                &PG_REQUESTS,
+                object,
+                entry.value.span.clone(),
+                &format!("{path}.resources.requests.{}", entry.key),
+                format!("request for {} is above its limit", entry.key),
+            ));
         }
     }
 }

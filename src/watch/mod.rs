@@ -199,7 +199,7 @@ impl Watch {
             let report = summary::EnvReport { env: &env.name, changes, old, new };
             text.push_str(&summary::summary(&report, width));
             if self.config.diff {
-                text.push_str(&summary::diffs(&report, self.rendered_once, styled));
+                text.push_str(&env.redactor.text(&summary::diffs(&report, self.rendered_once, styled)));
             }
         }
         say(&text);

@@ -232,7 +232,7 @@ fn a_checkout_touching_chart_schema_and_values_renders_the_end_state() {
 
     project.run(&["--env", "dev", "--out", "fresh"]).code(0);
     assert_eq!(project.tree("out/dev"), project.tree("fresh/dev"));
-    assert!(read(&project, CONFIGMAP).contains("labels: a,b") && read(&project, CONFIGMAP).contains("tag: \"17\""));
+    assert!(read(&project, CONFIGMAP).contains("labels: \"a,b\"") && read(&project, CONFIGMAP).contains("tag: \"17\""));
 }
 
 #[test]

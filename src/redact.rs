@@ -1,0 +1,243 @@
+//! Masking of sensitive values wherever pgrender shows values to a person:
+//! `values` output, `--explain`, error messages and source snippets. A
+//! schema marks a value sensitive with `writeOnly: true` or
+//! `x-sensitive: true`; a [`Redactor`] built from the merged values then
+//! replaces those values with `***` in trees and text, and masks them in
+//! snippets with `*` of the same byte length (so carets still line up).
+//! Anything that prints values (watch, diff) should pass through one.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::{Diagnostic, Label};
+use crate::source::{Source, SourceRef};
+use crate::values::{KeyPath, Seg, Values};
+
+/// What a sensitive value is shown as.
+pub const MASK: &str = "***";
+
+/// One step of a sensitive-path pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A named property.
+    Key(String),
+    /// Any property (`additionalProperties`).
+    AnyKey,
+    /// Any array item (`items`).
+    AnyIndex,
+}
+
+/// The patterns of every value `schema` marks sensitive, below `prefix`.
+pub fn sensitive_patterns(schema: &Value, prefix: &[Step]) -> Vec<Vec<Step>> {
+    let mut out = Vec::new();
+    walk(schema, schema, &mut prefix.to_vec(), &mut out, 0);
+    out
+}
+
+fn walk(root: &Value, node: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>, depth: usize) {
+    // Bounded: a recursive `$ref` must not loop.
+    if depth > 32 {
+        return;
+    }
+    let node = match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => root.pointer(pointer).unwrap_or(node),
+        None => node,
+    };
+    let flag = |k: &str| node.get(k).and_then(Value::as_bool).unwrap_or(false);
+    if flag("writeOnly") || flag("x-sensitive") {
+        out.push(path.clone());
+        return;
+    }
+    let mut child = |step: Step, sub: &Value| {
+        path.push(step);
+        walk(root, sub, path, out, depth + 1);
+        path.pop();
+    };
+    if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        for (key, sub) in props {
+            child(Step::Key(key.clone()), sub);
+        }
+    }
+    if let Some(sub) = node.get("additionalProperties").filter(|v| v.is_object()) {
+        child(Step::AnyKey, sub);
+    }
+    if let Some(sub) = node.get("items").filter(|v| v.is_object()) {
+        child(Step::AnyIndex, sub);
+    }
+}
+
+fn matches(pattern: &[Step], path: &[Seg]) -> bool {
+    pattern.len() <= path.len()
+        && pattern.iter().zip(path).all(|(step, seg)| match (step, seg) {
+            (Step::Key(k), Seg::Key(s)) => k == s,
+            (Step::AnyKey, Seg::Key(_)) | (Step::AnyIndex, Seg::Index(_)) => true,
+            _ => false,
+        })
+}
+
+/// Masks the sensitive values of one merged values tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Redactor {
+    patterns: Vec<Vec<Step>>,
+    /// Texts to hide, longest first, so a secret containing another is masked whole.
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor for `values`, hiding what `patterns` mark sensitive.
+    pub fn new(values: &Values, patterns: Vec<Vec<Step>>) -> Redactor {
+        let mut secrets = Vec::new();
+        for path in values.origins.keys().filter(|p| patterns.iter().any(|pat| matches(pat, p))) {
+            collect_texts(values.get(path), &mut secrets);
+            if let Some((layer, origin)) = values.origin(path) {
+                secrets.extend(layer.source.text.get(origin.value.clone()).map(str::to_string));
+            }
+        }
+        secrets.retain(|s| !s.is_empty());
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        secrets.dedup();
+        Redactor { patterns, secrets }
+    }
+
+    /// Whether the value at `path` is sensitive.
+    pub fn is_sensitive(&self, path: &[Seg]) -> bool {
+        self.patterns.iter().any(|p| matches(p, path))
+    }
+
+    /// `text` with every sensitive value replaced by `***`.
+    pub fn text(&self, text: &str) -> String {
+        self.secrets.iter().fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), MASK))
+    }
+
+    /// A copy of `tree` with every sensitive value replaced by `"***"`.
+    pub fn tree(&self, tree: &Map<String, Value>) -> Map<String, Value> {
+        let mut out = tree.clone();
+        let mut path = Vec::new();
+        for (key, value) in &mut out {
+            path.push(Seg::Key(key.clone()));
+            self.mask_value(value, &mut path);
+            path.pop();
+        }
+        out
+    }
+
+    fn mask_value(&self, value: &mut Value, path: &mut KeyPath) {
+        if self.is_sensitive(path) {
+            *value = Value::from(MASK);
+            return;
+        }
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    path.push(Seg::Key(key.clone()));
+                    self.mask_value(v, path);
+                    path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    path.push(Seg::Index(i));
+                    self.mask_value(v, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A diagnostic with sensitive values masked in its texts and snippet.
+    pub fn diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
+        if self.secrets.is_empty() {
+            return d;
+        }
+        d.message = self.text(&d.message);
+        d.notes = d.notes.iter().map(|n| self.text(n)).collect();
+        d.help = d.help.map(|h| self.text(&h));
+        d.label = d.label.map(|label| Label {
+            source: self.source(&label.source),
+            span: label.span,
+            text: self.text(&label.text),
+        });
+        d
+    }
+
+    /// `source` with sensitive values masked by as many `*`, so every offset
+    /// into it still points at the same place.
+    pub fn source(&self, source: &SourceRef) -> SourceRef {
+        if self.secrets.is_empty() {
+            return source.clone();
+        }
+        Arc::new(Source { name: source.name.clone(), text: self.mask_same_width(&source.text) })
+    }
+
+    /// An error whose diagnostics have sensitive values masked.
+    pub fn error(&self, err: crate::error::Error) -> crate::error::Error {
+        if self.secrets.is_empty() {
+            return err;
+        }
+        crate::error::Error::Reported(err.diagnostics().into_iter().map(|d| self.diagnostic(d)).collect())
+    }
+
+    /// Masks with `*` of the same byte length, so spans into `text` stay valid.
+    fn mask_same_width(&self, text: &str) -> String {
+        self.secrets
+            .iter()
+            .fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), &"*".repeat(secret.len())))
+    }
+}
+
+/// The texts a value can appear as: the string itself, its JSON form, and
+/// the text of numbers and booleans; recursing into collections.
+fn collect_texts(value: Option<&Value>, out: &mut Vec<String>) {
+    match value {
+        Some(Value::String(s)) => {
+            out.push(s.clone());
+            out.push(Value::String(s.clone()).to_string());
+        }
+        Some(Value::Array(items)) => items.iter().for_each(|v| collect_texts(Some(v), out)),
+        Some(Value::Object(map)) => map.values().for_each(|v| collect_texts(Some(v), out)),
+        Some(Value::Null) | None => {}
+        Some(other) => out.push(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::LayerKind;
+    use serde_json::json;
+
+    fn setup() -> (Values, Redactor) {
+        let schema = json!({"properties": {
+            "password": {"type": "string", "writeOnly": true},
+            "users": {"type": "array", "items": {"properties": {"token": {"x-sensitive": true}}}},
+            "name": {"type": "string"}
+        }});
+        let mut values = Values::default();
+        let text = "name = \"db\"\npassword = \"hunter2\"\n[[users]]\ntoken = \"tok-1\"\n";
+        values.apply_toml(LayerKind::Chart("pg".into()), Source::new("values.toml", text), &["pg"]).unwrap();
+        let patterns = sensitive_patterns(&schema, &[Step::Key("pg".into())]);
+        let redactor = Redactor::new(&values, patterns);
+        (values, redactor)
+    }
+
+    #[test]
+    fn trees_show_stars_for_sensitive_values_only() {
+        let (values, r) = setup();
+        let masked = Value::Object(r.tree(&values.tree));
+        assert_eq!(masked, json!({"pg": {"name": "db", "password": MASK, "users": [{"token": MASK}]}}));
+    }
+
+    #[test]
+    fn messages_and_snippets_never_show_a_secret() {
+        let (values, r) = setup();
+        let (layer, origin) = values.origin(&[Seg::Key("pg".into()), Seg::Key("password".into())]).unwrap();
+        let d = Diagnostic::error("\"hunter2\" is not of type integer").at(&layer.source, origin.value.clone(), "here");
+        let shown = r.diagnostic(d).render(false);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("password = *********"), "{shown}");
+        assert!(shown.contains("*** is not of type integer"), "{shown}");
+        assert_eq!(r.text("token tok-1 and name db"), "token *** and name db");
+    }
+}

@@ -1,0 +1,346 @@
+//! Malformed input never panics: every case breaks one input of a project
+//! that rendered fine, and asserts exit code 1 or 2, a diagnostic naming the
+//! file (and line where there is one), no panic, and the earlier output
+//! untouched. Values files in `tests/corpus/values/` (hand-written and fuzz
+//! finds) are each layered with `-f` and must never crash pgrender.
+
+use std::fmt::Write as _;
+use std::fs;
+
+use crate::harness::{TestProject, repo_root};
+
+/// One way to break the `minimal` fixture.
+struct Case {
+    name: &'static str,
+    /// Breaks the project.
+    setup: fn(&TestProject),
+    /// Extra arguments after `--env dev`.
+    args: &'static [&'static str],
+    /// Exit code: 1 (failed) or 2 (usage).
+    code: i32,
+    /// What stderr must name, typically `path:line`.
+    names: &'static str,
+}
+
+fn write_text(project: &TestProject, rel: &str, text: &str) {
+    write_bytes(project, rel, text.as_bytes());
+}
+
+fn write_bytes(project: &TestProject, rel: &str, bytes: &[u8]) {
+    let path = project.path().join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+}
+
+const TEMPLATE: &str = "charts/app/templates/3-config/extra.yaml.j2";
+
+const CASES: &[Case] = &[
+    Case {
+        name: "truncated environment TOML",
+        setup: |p| write_text(p, "environments/dev.toml", "[environment]\nprovider = \"k3d\"\n[app\nmessage = \"x"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:3",
+    },
+    Case {
+        name: "truncated string in chart values",
+        setup: |p| write_text(p, "charts/app/values.toml", "name = \"demo"),
+        args: &[],
+        code: 1,
+        names: "charts/app/values.toml:1",
+    },
+    Case {
+        name: "truncated project file",
+        setup: |p| write_text(p, "pgrender.toml", "output = \"out\"\n[[chart]\n"),
+        args: &[],
+        code: 1,
+        names: "pgrender.toml:2",
+    },
+    Case {
+        name: "empty project file",
+        setup: |p| write_text(p, "pgrender.toml", ""),
+        args: &[],
+        code: 1,
+        names: "pgrender.toml:1",
+    },
+    Case {
+        name: "wrong type in chart.toml",
+        setup: |p| write_text(p, "charts/app/chart.toml", "name = \"app\"\nversion = 3\n"),
+        args: &[],
+        code: 1,
+        names: "charts/app/chart.toml:2",
+    },
+    Case {
+        name: "string where the schema wants an integer",
+        setup: |p| {
+            write_text(p, "environments/dev.toml", "[environment]\nprovider = \"k3d\"\n[app]\nreplicas = \"two\"\n");
+        },
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:4:12",
+    },
+    Case {
+        name: "integer where the schema wants a string",
+        setup: |p| write_text(p, "environments/dev.toml", "[environment]\nprovider = \"k3d\"\n[app]\nmessage = 5\n"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:4:11",
+    },
+    Case {
+        name: "string where the schema wants an array",
+        setup: |p| write_text(p, "environments/dev.toml", "[environment]\nprovider = \"k3d\"\n[app]\ntags = \"x\"\n"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:4:8",
+    },
+    Case {
+        name: "wrong item type in an array",
+        setup: |p| {
+            write_text(p, "environments/dev.toml", "[environment]\nprovider = \"k3d\"\n[app]\ntags = [\"a\", 2]\n");
+        },
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:4:14",
+    },
+    Case {
+        name: "scalar where the schema wants a table",
+        setup: |p| write_text(p, "environments/dev.toml", "[environment]\nprovider = \"k3d\"\n[app]\nimage = 1\n"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:4:9",
+    },
+    Case {
+        name: "wrong type in the environment table",
+        setup: |p| write_text(p, "environments/dev.toml", "[environment]\nprovider = 3\n"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:2:12",
+    },
+    Case {
+        name: "environment table is a scalar",
+        setup: |p| write_text(p, "environments/dev.toml", "environment = 1\n"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:1",
+    },
+    Case {
+        name: "schema that is not JSON",
+        setup: |p| write_text(p, "schema/app.schema.json", "{\n  \"type\": \n"),
+        args: &[],
+        code: 1,
+        names: "schema/app.schema.json:3",
+    },
+    Case {
+        name: "schema that is JSON but not a schema",
+        setup: |p| write_text(p, "schema/app.schema.json", "{\"type\": 12}"),
+        args: &[],
+        code: 1,
+        names: "schema/app.schema.json",
+    },
+    Case {
+        name: "schema with a remote reference",
+        setup: |p| write_text(p, "schema/app.schema.json", "{\"$ref\": \"https://example.com/s.json\"}"),
+        args: &[],
+        code: 1,
+        names: "schema/app.schema.json",
+    },
+    Case {
+        name: "empty schema file",
+        setup: |p| write_text(p, "schema/app.schema.json", ""),
+        args: &[],
+        code: 1,
+        names: "schema/app.schema.json:1",
+    },
+    Case {
+        name: "template syntax error",
+        setup: |p| write_text(p, TEMPLATE, "a: 1\nb: {% if %}\n"),
+        args: &[],
+        code: 1,
+        names: "charts/app/templates/3-config/extra.yaml.j2:2",
+    },
+    Case {
+        name: "unclosed block",
+        setup: |p| write_text(p, TEMPLATE, "{% for x in values.tags %}\na: 1\n"),
+        args: &[],
+        code: 1,
+        names: "charts/app/templates/3-config/extra.yaml.j2",
+    },
+    Case {
+        name: "macro calling itself forever",
+        setup: |p| write_text(p, TEMPLATE, "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}\na: {{ f(1) }}\n"),
+        args: &[],
+        code: 1,
+        names: "charts/app/templates/3-config/extra.yaml.j2:1",
+    },
+    Case {
+        name: "runaway loop stopped by fuel",
+        setup: |p| {
+            write_text(
+                p,
+                TEMPLATE,
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\na: 1\n",
+            );
+        },
+        args: &[],
+        code: 1,
+        names: "charts/app/templates/3-config/extra.yaml.j2:1",
+    },
+    Case {
+        name: "invalid UTF-8 in an environment file",
+        setup: |p| write_bytes(p, "environments/dev.toml", b"[environment]\nprovider = \"k3d\"\nx = \"\xff\xfe\"\n"),
+        args: &[],
+        code: 1,
+        names: "environments/dev.toml:3",
+    },
+    Case {
+        name: "invalid UTF-8 in a template",
+        setup: |p| write_bytes(p, TEMPLATE, b"a: \xc3\x28\n"),
+        args: &[],
+        code: 1,
+        names: "charts/app/templates/3-config/extra.yaml.j2:1",
+    },
+    Case {
+        name: "binary values file",
+        setup: |p| write_bytes(p, "blob.toml", &(0..=255u8).cycle().take(4096).collect::<Vec<_>>()),
+        args: &["-f", "blob.toml"],
+        code: 1,
+        names: "blob.toml",
+    },
+    Case {
+        name: "binary template",
+        setup: |p| write_bytes(p, TEMPLATE, &[0, 1, 2, 0x7f, 0, b'\n', 0x1b]),
+        args: &[],
+        code: 1,
+        names: "extra.yaml",
+    },
+    Case {
+        name: "empty environment file",
+        setup: |p| write_text(p, "environments/dev.toml", ""),
+        args: &[],
+        code: 1,
+        names: "provider",
+    },
+    Case { name: "missing values file", setup: |_| {}, args: &["-f", "nowhere.toml"], code: 1, names: "nowhere.toml" },
+    Case {
+        name: "missing templates folder",
+        setup: |p| fs::remove_dir_all(p.path().join("charts/app/templates")).unwrap(),
+        args: &[],
+        code: 1,
+        names: "charts/app/templates",
+    },
+    Case {
+        name: "missing chart folder",
+        setup: |p| fs::remove_dir_all(p.path().join("charts/app")).unwrap(),
+        args: &[],
+        code: 1,
+        names: "charts/app/chart.toml",
+    },
+    Case {
+        name: "missing environments folder",
+        setup: |p| fs::remove_dir_all(p.path().join("environments")).unwrap(),
+        args: &[],
+        code: 1,
+        names: "environments",
+    },
+    Case { name: "--set without a key", setup: |_| {}, args: &["--set", "=1"], code: 2, names: "--set" },
+    Case {
+        name: "--set with an unparsable value where the schema wants an integer",
+        setup: |_| {},
+        args: &["--set", "app.replicas=[1,"],
+        code: 1,
+        names: "--set",
+    },
+    Case {
+        name: "output folder is a file",
+        setup: |p| write_text(p, "blocker", "x"),
+        args: &["--out", "blocker"],
+        code: 2,
+        names: "blocker",
+    },
+    Case {
+        name: "output folder on a read-only file system",
+        setup: |_| {},
+        args: &["--out", "/proc/pgrender-out"],
+        code: 1,
+        names: "/proc/pgrender-out",
+    },
+];
+
+#[test]
+fn every_malformed_input_fails_cleanly_and_keeps_the_old_output() {
+    for case in CASES {
+        let project = TestProject::fixture("minimal");
+        project.run(&["--env", "dev"]).code(0);
+        let before = project.tree("out");
+        (case.setup)(&project);
+        let mut args = vec!["--env", "dev"];
+        args.extend_from_slice(case.args);
+        let run = project.run(&args);
+        assert_eq!(run.code, case.code, "{}: exit code; stderr:\n{}", case.name, run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}: panic:\n{}", case.name, run.stderr);
+        assert!(run.stderr.contains(case.names), "{}: stderr lacks {:?}:\n{}", case.name, case.names, run.stderr);
+        assert_eq!(project.tree("out"), before, "{}: earlier output changed", case.name);
+    }
+}
+
+#[test]
+fn a_fifty_megabyte_values_file_is_read_and_checked() {
+    let project = TestProject::fixture("minimal");
+    project.run(&["--env", "dev"]).code(0);
+    let before = project.tree("out");
+    let item = format!("  \"{}\",\n", "y".repeat(200));
+    let mut text = String::from("[app]\ntags = [\n");
+    while text.len() < 50 * 1024 * 1024 {
+        text.push_str(&item);
+    }
+    text.push_str("]\nreplicas = \"three\"\n");
+    let lines = text.lines().count();
+    project.write("big.toml", &text);
+    let run = project.run(&["--env", "dev", "-f", "big.toml"]);
+    run.code(1).stderr_has(&format!("big.toml:{lines}:12"));
+    assert_eq!(project.tree("out"), before);
+}
+
+#[test]
+fn many_bad_keys_are_capped_not_flooded() {
+    let project = TestProject::fixture("minimal");
+    let mut text = String::from("[app]\n");
+    for i in 0..20_000 {
+        let _ = writeln!(text, "k{i} = {i}");
+    }
+    project.write("many.toml", &text);
+    let run = project.run(&["--env", "dev", "-f", "many.toml"]);
+    run.code(1).stderr_has("20000 problems found (the first 50 are shown)");
+    assert_eq!(run.stderr.matches("unknown key").count(), 50);
+}
+
+#[test]
+fn an_unreadable_file_names_the_file() {
+    let project = TestProject::fixture("minimal");
+    let env = project.path().join("environments/dev.toml");
+    fs::set_permissions(&env, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    if fs::read(&env).is_ok() {
+        println!("skipped: running as root, which reads files whatever their permissions");
+        return;
+    }
+    project.run(&["--env", "dev"]).code(1).stderr_has("cannot read environments/dev.toml");
+}
+
+#[test]
+fn corpus_values_files_never_crash() {
+    let dir = repo_root().join("tests/corpus/values");
+    let mut files: Vec<_> = fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let project = TestProject::fixture("minimal");
+        fs::copy(&file, project.path().join("layer.toml")).unwrap();
+        let run = project.run(&["--env", "dev", "-f", "layer.toml", "--stdout"]);
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(matches!(run.code, 0..=2), "{name}: exit {}:\n{}", run.code, run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{name}: panic:\n{}", run.stderr);
+        if run.code != 0 {
+            assert!(run.stderr.contains("layer.toml"), "{name}: the diagnostic must name the file:\n{}", run.stderr);
+        }
+    }
+}

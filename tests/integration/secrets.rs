@@ -1,0 +1,78 @@
+//! Sensitive values (`writeOnly: true` or `x-sensitive: true` in the
+//! schema) never reach the terminal: `values`, `--explain` and error
+//! messages show `***`, and snippets mask the value in the source line.
+
+use crate::harness::TestProject;
+
+/// The minimal fixture with a sensitive `password` and a sensitive item field.
+fn project() -> TestProject {
+    let project = TestProject::fixture("minimal");
+    let schema = project.read("schema/app.schema.json").replace(
+        "\"message\": {\"type\": \"string\"},",
+        "\"message\": {\"type\": \"string\"},\n    \"password\": {\"type\": \"string\", \"minLength\": 12, \"writeOnly\": true},\n    \
+         \"users\": {\"type\": \"array\", \"items\": {\"type\": \"object\", \"properties\": {\"token\": {\"type\": \"string\", \"x-sensitive\": true}}}},",
+    );
+    project.write("schema/app.schema.json", &schema);
+    project.write(
+        "environments/dev.toml",
+        "[environment]\nprovider = \"k3d\"\n\n[app]\npassword = \"hunter2-is-long\"\nusers = [{ token = \"tok-secret\" }]\n",
+    );
+    project
+}
+
+#[test]
+fn values_and_explain_mask_sensitive_values() {
+    let project = project();
+    for args in [
+        &["values", "--env", "dev"][..],
+        &["values", "--env", "dev", "--format", "json"],
+        &["values", "--env", "dev", "--explain"],
+    ] {
+        let run = project.run(args);
+        run.code(0);
+        assert!(!run.stdout.contains("hunter2") && !run.stdout.contains("tok-secret"), "{}", run.stdout);
+        assert!(run.stdout.contains("***"), "{}", run.stdout);
+    }
+    let run = project.run(&["values", "--env", "dev", "--explain"]);
+    assert!(run.stdout.contains("app.password = \"***\""), "{}", run.stdout);
+    assert!(run.stdout.contains("app.message = \"hello\""), "{}", run.stdout);
+}
+
+#[test]
+fn schema_errors_on_a_sensitive_value_do_not_echo_it() {
+    let project = project();
+    let run = project.run(&["--env", "dev", "--set", "app.password=short"]);
+    run.code(1).stderr_has("--set app.password=***");
+    assert!(!run.stderr.contains("short"), "{}", run.stderr);
+    project.write("environments/dev.toml", "[environment]\nprovider = \"k3d\"\n\n[app]\npassword = \"tiny\"\n");
+    let run = project.run(&["--env", "dev"]);
+    run.code(1).stderr_has("environments/dev.toml:5:12").stderr_has("password = ******");
+    assert!(!run.stderr.contains("tiny"), "{}", run.stderr);
+}
+
+#[test]
+fn template_output_errors_mask_sensitive_values() {
+    let project = project();
+    project.write(
+        "charts/app/templates/3-config/secret.yaml.j2",
+        "kind: Secret\nstringData: {{ values.password | safe }}: x\n",
+    );
+    let run = project.run(&["--env", "dev"]);
+    run.code(1);
+    assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}
+
+#[test]
+fn diffs_mask_the_values_the_schema_marks_sensitive() {
+    let project = TestProject::default_project();
+    let set = "postgres.auth.developmentPassword=hunter2-rotated";
+    let run = project.run(&["diff", "--env", "local", "--set", set]);
+    run.code(0);
+    assert!(run.stdout.contains("POSTGRES_PASSWORD"), "the Secret should differ:\n{}", run.stdout);
+    assert!(!run.stdout.contains("hunter2-rotated"), "password in diff:\n{}", run.stdout);
+    let run = project.run(&["diff", "--env", "local", "--against", "eks", "--set", set]);
+    assert!(!run.stdout.contains("hunter2-rotated"), "password in diff:\n{}", run.stdout);
+    let run = project.run(&["check", "--env", "local", "--set", set]);
+    run.code(1);
+    assert!(!run.stdout.contains("hunter2-rotated") && !run.stderr.contains("hunter2-rotated"), "{}", run.stdout);
+}
