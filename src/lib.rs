@@ -10,6 +10,7 @@ pub mod filters;
 pub mod locate;
 pub mod order;
 pub mod output;
+pub mod parallel;
 pub mod pipeline;
 pub mod project;
 pub mod render;
