@@ -11,6 +11,7 @@ Run through run.sh, which prepares the venv and the release binary. Steps:
 """
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -73,6 +74,27 @@ def pgrender_objects(tree):
         rel = line.split("  ", 1)[1]
         out[rel] = documents((tree / rel).read_text())
     return out
+
+
+def check_schema():
+    """Fails if chart/values.schema.json stops mirroring pgrender's chart and environment schemas."""
+    ours = json.loads((ROOT / "schema/postgres.schema.json").read_text())
+    environment = json.loads((ROOT / "src/environment.schema.json").read_text())
+    environment.pop("$schema", None)
+    helm = json.loads((HERE / "chart/values.schema.json").read_text())
+    properties = dict(helm["properties"])
+    same = (
+        properties.pop("environment", None) == environment
+        and properties == ours["properties"]
+        and helm.get("$defs") == ours.get("$defs")
+        and helm.get("additionalProperties") == ours.get("additionalProperties")
+        and set(helm["required"]) == {*ours["required"], "environment"}
+    )
+    if not same:
+        sys.exit(
+            "chart/values.schema.json no longer validates what schema/postgres.schema.json and "
+            "src/environment.schema.json do: port the change"
+        )
 
 
 def check_equivalence(binary, chart):
@@ -269,6 +291,7 @@ def main():
     args = parser.parse_args()
     binary = str(Path(args.binary).resolve())
     chart = helm_python.Chart.load(str(HERE / "chart"))
+    check_schema()
     check_equivalence(binary, chart)
     if args.check_only:
         return
