@@ -18,6 +18,7 @@ pub mod locate;
 pub mod order;
 pub mod outdir;
 pub mod output;
+pub mod parallel;
 pub mod pipeline;
 pub mod project;
 pub mod redact;

@@ -13,6 +13,7 @@ use sha2::Digest as _;
 
 use crate::error::Error;
 use crate::order::apply_order;
+use crate::parallel;
 use crate::redact::Redactor;
 use crate::render::RenderedFile;
 
@@ -98,24 +99,38 @@ pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
     let _lock = crate::outdir::lock(out)?;
     remove_leftovers(out)?;
-    let mut plans = Vec::with_capacity(envs.len());
-    for env in envs {
-        plans.push(plan(&out.join(&env.name), env)?);
-    }
-    let mut staged = Vec::new();
-    for (env, (target, changes)) in envs.iter().zip(&plans) {
+    // Planning and staging touch only each environment's own folders, so
+    // environments go in parallel; swapping in stays in order.
+    let plans =
+        parallel::map(envs, |env| plan(&out.join(&env.name), env)).into_iter().collect::<Result<Vec<_>, _>>()?;
+    let jobs: Vec<_> = envs.iter().zip(&plans).collect();
+    let results = parallel::map(&jobs, |(env, (target, changes))| {
         if changes.is_empty() && target.join(RECORD).is_file() {
-            continue;
+            return Ok(None);
         }
         let staging = out.join(format!(".{}{STAGING_SUFFIX}", env.name));
-        if let Err(err) = stage(&staging, target, env) {
-            for (dir, _) in &staged {
-                let _ = fs::remove_dir_all(dir);
+        match stage(&staging, target, env) {
+            Ok(()) => Ok(Some((staging, target.clone()))),
+            Err(err) => {
+                let _ = fs::remove_dir_all(&staging);
+                Err(err)
             }
-            let _ = fs::remove_dir_all(&staging);
-            return Err(err);
         }
-        staged.push((staging, target.clone()));
+    });
+    let mut staged = Vec::new();
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(Some(pair)) => staged.push(pair),
+            Ok(None) => {}
+            Err(err) => failure = failure.or(Some(err)),
+        }
+    }
+    if let Some(err) = failure {
+        for (dir, _) in &staged {
+            let _ = fs::remove_dir_all(dir);
+        }
+        return Err(err);
     }
     for (staging, target) in staged {
         swap_in(&staging, &target)?;

@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::check::{EnvReport, Settings};
@@ -12,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
 use crate::output::RenderedEnv;
+use crate::parallel;
 use crate::project::{Chart, Project};
 use crate::redact::{Redactor, Step, sensitive_patterns};
 use crate::render::{ChartTemplates, EnvContext};
@@ -52,7 +52,8 @@ pub struct Pipeline {
     pub project: Project,
     charts: Vec<CompiledChart>,
     environment_schema: Schema,
-    base: Option<SourceRef>,
+    /// Chart defaults and the shared base, merged once: every environment starts from a copy.
+    shared: Values,
 }
 
 impl Pipeline {
@@ -76,33 +77,16 @@ impl Pipeline {
                 Err(e) => errors.push(e),
             }
         }
-        let base = match &project.base {
-            Some(path) => Some(Source::read(path)?),
-            None => None,
-        };
-        match Error::collect(errors) {
-            Some(err) => Err(err),
-            None => Ok(Pipeline { project, charts, environment_schema, base }),
+        if let Some(err) = Error::collect(errors) {
+            return Err(err);
         }
+        let shared = shared_values(&charts, project.base.as_deref())?;
+        Ok(Pipeline { project, charts, environment_schema, shared })
     }
 
     /// Merges and validates the values of environment `env`.
     pub fn values(&self, env: &str, overrides: &Overrides) -> Result<(Values, EnvContext), Error> {
-        let mut values = Values::default();
-        for chart in &self.charts {
-            let name = chart.chart.meta.name.as_str();
-            values.apply_toml(LayerKind::Chart(name.to_string()), chart.defaults.clone(), &[name])?;
-        }
-        if let Some(base) = &self.base {
-            values.apply_toml(LayerKind::Base, base.clone(), &[])?;
-        }
-        values.apply_toml(LayerKind::Environment, Source::read(&self.project.environment_file(env))?, &[])?;
-        for file in &overrides.files {
-            values.apply_toml(LayerKind::File, file.clone(), &[])?;
-        }
-        for set in &overrides.sets {
-            values.apply_set(set, |path| self.expects_string(path))?;
-        }
+        let values = self.merge(env, overrides)?;
         let diagnostics = self.validate(&values, env);
         if !diagnostics.is_empty() {
             let redactor = self.redactor(&values);
@@ -115,6 +99,19 @@ impl Pipeline {
             kubernetes: table["kubernetes"].as_str().unwrap_or_default().to_string(),
         };
         Ok((values, context))
+    }
+
+    /// Merges the value layers of environment `env`, lowest first, without validating them.
+    pub fn merge(&self, env: &str, overrides: &Overrides) -> Result<Values, Error> {
+        let mut values = self.shared.clone();
+        values.apply_toml(LayerKind::Environment, Source::read(&self.project.environment_file(env))?, &[])?;
+        for file in &overrides.files {
+            values.apply_toml(LayerKind::File, file.clone(), &[])?;
+        }
+        for set in &overrides.sets {
+            values.apply_set(set, |path| self.expects_string(path))?;
+        }
+        Ok(values)
     }
 
     /// Renders one environment.
@@ -145,7 +142,7 @@ impl Pipeline {
         overrides: &Overrides,
         out: &Path,
     ) -> Result<Vec<(RenderedEnv, EnvReport)>, Error> {
-        all_or_errors(envs.par_iter().map(|env| self.render_checked(env, overrides, out)).collect())
+        all_or_errors(parallel::map(envs, |env| self.render_checked(env, overrides, out)))
     }
 
     /// The compiled template whose source is named `name` (e.g. `charts/postgres/templates/x.yaml.j2`).
@@ -174,7 +171,7 @@ impl Pipeline {
 
     /// Renders several environments in parallel; fails if any fails, reporting all.
     pub fn render_all(&self, envs: &[String], overrides: &Overrides) -> Result<Vec<RenderedEnv>, Error> {
-        all_or_errors(envs.par_iter().map(|env| self.render_env(env, overrides)).collect())
+        all_or_errors(parallel::map(envs, |env| self.render_env(env, overrides)))
     }
 
     /// Masks what the charts' schemas mark sensitive in `values`.
@@ -202,7 +199,8 @@ impl Pipeline {
         }
     }
 
-    fn validate(&self, values: &Values, env: &str) -> Vec<Diagnostic> {
+    /// Checks merged values against the environment and chart schemas; one diagnostic per problem.
+    pub fn validate(&self, values: &Values, env: &str) -> Vec<Diagnostic> {
         let mut diagnostics = Vec::new();
         let known: Vec<&str> =
             std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
@@ -254,4 +252,17 @@ fn all_or_errors<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
         Some(err) => Err(err),
         None => Ok(done),
     }
+}
+
+/// The layers every environment shares: each chart's defaults under its name, then the base file.
+fn shared_values(charts: &[CompiledChart], base: Option<&Path>) -> Result<Values, Error> {
+    let mut shared = Values::default();
+    for chart in charts {
+        let name = chart.chart.meta.name.as_str();
+        shared.apply_toml(LayerKind::Chart(name.to_string()), chart.defaults.clone(), &[name])?;
+    }
+    if let Some(path) = base {
+        shared.apply_toml(LayerKind::Base, Source::read(path)?, &[])?;
+    }
+    Ok(shared)
 }

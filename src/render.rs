@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use serde::Serialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
 use crate::filters::{self, YAML_ESCAPE};
@@ -270,6 +271,10 @@ fn finish(
         content.push('\n');
     }
     for (doc, start) in kept.iter().zip(starts) {
+        if serde_yaml::from_str::<Mapping>(doc).is_ok() {
+            continue;
+        }
+        // Parsed again, into a value, only to explain what is wrong.
         let problem = match serde_yaml::from_str::<serde_yaml::Value>(doc) {
             Ok(serde_yaml::Value::Mapping(_)) => None,
             Ok(_) => Some((0, "expected a Kubernetes object (a YAML mapping)".to_string())),
@@ -300,6 +305,27 @@ fn finish(
         }
     }
     Ok(Some(content))
+}
+
+/// A YAML document that is a mapping, checked without building its value:
+/// rendering is dominated by this check, and the value would be thrown away.
+struct Mapping;
+
+impl<'de> Deserialize<'de> for Mapping {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MappingVisitor;
+        impl<'de> Visitor<'de> for MappingVisitor {
+            type Value = Mapping;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a YAML mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Mapping, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Mapping)
+            }
+        }
+        deserializer.deserialize_any(MappingVisitor)
+    }
 }
 
 fn is_separator(line: &str) -> bool {
@@ -365,6 +391,14 @@ mod tests {
         );
         assert_eq!(suggest("values.storage.zzz", &roots), None);
         assert_eq!(suggest("values.storage.size | quote", &roots), None);
+    }
+
+    #[test]
+    fn only_mappings_pass_the_quick_check() {
+        assert!(serde_yaml::from_str::<Mapping>("a: 1\nb: [x, {c: !tag d}]\n").is_ok());
+        for not_a_mapping in ["just text", "- a\n- b", "a: [unclosed", ""] {
+            assert!(serde_yaml::from_str::<Mapping>(not_a_mapping).is_err(), "{not_a_mapping}");
+        }
     }
 
     #[test]
