@@ -3,7 +3,6 @@
 //! --against`), printed as unified diffs.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use similar::TextDiff;
@@ -70,10 +69,14 @@ pub fn unified(changes: &[FileChange], old_root: &str, new_root: &str) -> String
             if change.new.is_some() { format!("{new_root}/{}", change.path) } else { "/dev/null".to_string() };
         let old = change.old.as_deref().unwrap_or("");
         let new = change.new.as_deref().unwrap_or("");
-        let diff = TextDiff::from_lines(old, new);
-        let _ = write!(out, "{}", diff.unified_diff().context_radius(3).header(&old_label, &new_label));
+        out.push_str(&file_diff(old, new, &old_label, &new_label));
     }
     out
+}
+
+/// The unified diff (3 lines of context) of one file's two texts.
+pub fn file_diff(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
+    TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_label, new_label).to_string()
 }
 
 /// `2 changed, 1 added` for a summary line.

@@ -56,9 +56,14 @@ impl ChartTemplates {
     /// Reads and compiles every template under the chart's `templates/`.
     pub fn load(chart: &Chart) -> Result<ChartTemplates, Error> {
         let dir = chart.dir.join("templates");
-        let mut names = Vec::new();
-        collect_files(&dir, "", &mut names)?;
-        names.sort();
+        if let Err(source) = std::fs::read_dir(&dir) {
+            return Err(Error::Io { path: dir, source });
+        }
+        // Sorted: templates compile and render in a fixed order.
+        let names: Vec<String> = crate::output::list_files(&dir)?
+            .into_iter()
+            .filter(|name| !name.rsplit('/').next().unwrap_or(name).starts_with('.'))
+            .collect();
         let mut env = template_env();
         let rel_templates = format!("{}/templates", chart.rel_dir.trim_end_matches('/'));
         let mut sources = BTreeMap::new();
@@ -164,22 +169,6 @@ fn context(values: &serde_json::Value, env: &EnvContext, meta: &ChartMeta) -> mi
 
 fn is_partial(name: &str) -> bool {
     name.split('/').any(|part| part.starts_with('_'))
-}
-
-fn collect_files(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    for entry in entries {
-        let entry = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
-        let kind = entry.file_type().map_err(|source| Error::Io { path: entry.path(), source })?;
-        if kind.is_dir() {
-            collect_files(&entry.path(), &rel, out)?;
-        } else if !name.starts_with('.') {
-            out.push(rel);
-        }
-    }
-    Ok(())
 }
 
 /// A minijinja error as a diagnostic-carrying [`Error`], pointing into the

@@ -63,11 +63,8 @@ pub fn diffs(report: &EnvReport, added: bool, styled: bool) -> String {
     let mut out = String::new();
     for path in paths {
         let (old, new) = (old_text(report, path), new_text(report, path));
-        let text = TextDiff::from_lines(old, new)
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{}/{path}", report.env), &format!("b/{}/{path}", report.env))
-            .to_string();
+        let text =
+            crate::drift::file_diff(old, new, &format!("a/{}/{path}", report.env), &format!("b/{}/{path}", report.env));
         out.push_str(&if styled { colour(&text) } else { text });
     }
     out
