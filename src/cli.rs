@@ -69,6 +69,10 @@ Examples:
   pgrender diff --env eks --against gke     how eks's manifests differ from gke's")]
     Diff(DiffArgs),
     /// List the output checks: ID, severity, what each catches and why.
+    #[command(after_help = "\
+Examples:
+  pgrender rules                            every rule with its severity and rationale
+  pgrender rules | grep PG                  the PostgreSQL rules")]
     Rules,
     /// Write a starter project (pgrender.toml, chart, schema, environments) into a folder.
     #[command(after_help = "\

@@ -105,5 +105,11 @@ fn help_shows_examples() {
     let run = project.run(&["--help"]);
     run.code(0);
     assert!(run.stdout.contains("Examples:"), "{}", run.stdout);
-    project.run(&["values", "--help"]).code(0);
+    let commands =
+        ["render", "values", "watch", "check", "diff", "rules", "init", "docs", "schema", "completions", "man"];
+    for command in commands {
+        let run = project.run(&[command, "--help"]);
+        run.code(0);
+        assert!(run.stdout.contains("Examples:"), "`{command} --help` has no examples:\n{}", run.stdout);
+    }
 }
