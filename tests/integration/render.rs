@@ -113,3 +113,12 @@ fn help_shows_examples() {
         assert!(run.stdout.contains("Examples:"), "`{command} --help` has no examples:\n{}", run.stdout);
     }
 }
+
+#[test]
+fn committed_manifests_match_the_chart() {
+    // The repository commits k8s-manifests/: after a chart or environment
+    // change, run `pgrender --all` and commit the result.
+    let project = TestProject::default_project();
+    let run = project.run(&["check", "--all"]);
+    assert_eq!(run.code, 0, "k8s-manifests/ is stale; run `pgrender --all`:\n{}{}", run.stdout, run.stderr);
+}
