@@ -1,14 +1,16 @@
 //! Per-stage benchmarks of the render pipeline on the repository's default
 //! project: values load+merge, schema compile and validate, template compile,
-//! render, and write. `cargo bench --bench pipeline` measures;
-//! `cargo test --bench pipeline` runs each stage once (the CI smoke test).
+//! render, Kubernetes output checks (API schemas and rules), and write.
+//! `cargo bench --bench pipeline` measures; `cargo test --bench pipeline`
+//! runs each stage once (the CI smoke test).
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use pgrender::check::{Settings, check_env};
 use pgrender::output::write_all;
-use pgrender::pipeline::{Overrides, Pipeline};
+use pgrender::pipeline::{ENVIRONMENT_KEY, Overrides, Pipeline};
 use pgrender::project::Project;
 use pgrender::render::ChartTemplates;
 use pgrender::schema::Schema;
@@ -43,9 +45,19 @@ fn stages(c: &mut Criterion) {
 
     c.bench_function("pipeline/render_all", |b| b.iter(|| pipeline.render_all(black_box(&envs), &none).unwrap()));
 
-    // Kubernetes output checks: bench `check` on `rendered` here, between render and write.
-
     let rendered = pipeline.render_all(&envs, &none).unwrap();
+    let settings: Vec<Settings> = envs
+        .iter()
+        .map(|env| Settings::from_environment(&pipeline.merge(env, &none).unwrap().tree[ENVIRONMENT_KEY]))
+        .collect();
+    c.bench_function("checks/all-environments", |b| {
+        b.iter(|| {
+            for (env, settings) in rendered.iter().zip(&settings) {
+                assert!(check_env(black_box(env), settings).is_empty(), "the default project passes its checks");
+            }
+        });
+    });
+
     c.bench_function("output/write_all", |b| {
         b.iter_batched(
             || tempfile::tempdir().expect("temp dir"),

@@ -46,6 +46,17 @@ struct CompiledChart {
     templates: ChartTemplates,
 }
 
+/// Compiles one chart: its schema and its templates at the same time.
+fn compile_chart(chart: &Chart) -> Result<CompiledChart, Error> {
+    let (schema, templates) = rayon::join(|| Schema::load(&chart.schema), || ChartTemplates::load(chart));
+    Ok(CompiledChart {
+        defaults: Source::read(&chart.dir.join("values.toml"))?,
+        schema: schema?,
+        templates: templates?,
+        chart: chart.clone(),
+    })
+}
+
 /// A project with every schema and template compiled, ready to render.
 pub struct Pipeline {
     /// The project.
@@ -58,20 +69,18 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Compiles the project's schemas and templates; reports every error found.
+    /// Schemas and templates compile on both cores: compiling a schema (its
+    /// regexes, and the meta-schema validator it is checked against) is most
+    /// of a whole run's start-up.
     pub fn compile(project: Project) -> Result<Pipeline, Error> {
-        let environment_schema =
-            Schema::compile(Source::new("<pgrender environment schema>", include_str!("environment.schema.json")))?;
+        let (environment_schema, compiled) = rayon::join(
+            || Schema::compile(Source::new("<pgrender environment schema>", include_str!("environment.schema.json"))),
+            || project.charts.iter().map(compile_chart).collect::<Vec<_>>(),
+        );
+        let environment_schema = environment_schema?;
         let mut charts = Vec::new();
         let mut errors = Vec::new();
-        for chart in &project.charts {
-            let compiled = (|| {
-                Ok::<_, Error>(CompiledChart {
-                    defaults: Source::read(&chart.dir.join("values.toml"))?,
-                    schema: Schema::load(&chart.schema)?,
-                    templates: ChartTemplates::load(chart)?,
-                    chart: chart.clone(),
-                })
-            })();
+        for compiled in compiled {
             match compiled {
                 Ok(c) => charts.push(c),
                 Err(e) => errors.push(e),

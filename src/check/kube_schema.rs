@@ -2,14 +2,13 @@
 //! API schema of the environment's Kubernetes version, as strictly as
 //! `kubeconform -strict`. The schemas are generated from the official
 //! `OpenAPI` definitions by `scripts/gen-kube-schemas.py` and compiled in;
-//! the bundle is parsed once per process, on first use.
+//! build.rs splits the bundle, and each piece is parsed on first use.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use super::positions::{Node, Value};
@@ -17,37 +16,35 @@ use super::rules::{K8S_MISSING, K8S_TYPE, K8S_UNKNOWN_FIELD, K8S_UNKNOWN_KIND, K
 use super::{Finding, Object};
 use crate::error::did_you_mean;
 
-/// The compiled-in bundle, split but not yet parsed: each version's table
-/// and each shape are parsed on first use, so a run pays only for the
-/// definitions its objects reach.
+// `VERSIONS` and `SHAPES`: the bundle split by build.rs into one JSON text
+// per version table and per shape, sorted by name.
+include!(concat!(env!("OUT_DIR"), "/kube_schemas.rs"));
+
+/// The compiled-in bundle, split at build time but not parsed: each
+/// version's table and each shape are parsed on first use, once per process
+/// (environments share them), so a run pays only for the definitions its
+/// objects reach, and never for scanning the whole bundle.
 struct Bundle {
-    versions: BTreeMap<&'static str, &'static RawValue>,
+    versions: BTreeMap<&'static str, LazyVersion>,
     shapes: HashMap<&'static str, LazyShape>,
 }
 
-struct LazyShape {
-    raw: &'static RawValue,
-    parsed: OnceLock<Json>,
+struct LazyVersion {
+    raw: &'static str,
+    parsed: OnceLock<Option<KubeSchemas>>,
 }
 
-#[derive(Deserialize)]
-struct RawBundle<'a> {
-    #[serde(borrow)]
-    versions: BTreeMap<&'a str, &'a RawValue>,
-    #[serde(borrow)]
-    shapes: HashMap<&'a str, &'a RawValue>,
+struct LazyShape {
+    raw: &'static str,
+    parsed: OnceLock<Json>,
 }
 
 static BUNDLE: OnceLock<Bundle> = OnceLock::new();
 
 fn bundle() -> &'static Bundle {
-    BUNDLE.get_or_init(|| {
-        let raw: RawBundle<'static> =
-            serde_json::from_str(include_str!("kube-schemas.json")).expect("bundled schemas are JSON");
-        Bundle {
-            versions: raw.versions,
-            shapes: raw.shapes.into_iter().map(|(k, raw)| (k, LazyShape { raw, parsed: OnceLock::new() })).collect(),
-        }
+    BUNDLE.get_or_init(|| Bundle {
+        versions: VERSIONS.iter().map(|&(k, raw)| (k, LazyVersion { raw, parsed: OnceLock::new() })).collect(),
+        shapes: SHAPES.iter().map(|&(k, raw)| (k, LazyShape { raw, parsed: OnceLock::new() })).collect(),
     })
 }
 
@@ -57,11 +54,16 @@ pub fn supported_versions() -> Vec<&'static str> {
 }
 
 /// One version's table: which kinds it validates and where their definitions are.
+/// Its strings borrow from the compiled-in bundle (the generator writes no
+/// escapes in names): copying them was most of the table's parse.
 #[derive(Deserialize)]
 struct VersionTable {
-    kinds: BTreeMap<String, String>,
-    builtin: Vec<String>,
-    defs: HashMap<String, String>,
+    #[serde(borrow)]
+    kinds: BTreeMap<&'static str, &'static str>,
+    #[serde(borrow)]
+    builtin: Vec<&'static str>,
+    #[serde(borrow)]
+    defs: HashMap<&'static str, &'static str>,
 }
 
 /// The schemas of one Kubernetes version.
@@ -71,15 +73,15 @@ pub struct KubeSchemas {
 
 impl KubeSchemas {
     /// The schemas for Kubernetes `version` (`"1.31"`), if compiled in.
-    pub fn for_version(version: &str) -> Option<KubeSchemas> {
-        let raw = bundle().versions.get(version)?;
-        Some(KubeSchemas { table: serde_json::from_str(raw.get()).ok()? })
+    pub fn for_version(version: &str) -> Option<&'static KubeSchemas> {
+        let lazy = bundle().versions.get(version)?;
+        lazy.parsed.get_or_init(|| Some(KubeSchemas { table: serde_json::from_str(lazy.raw).ok()? })).as_ref()
     }
 
     /// The shape that definition `name` stands for.
     fn definition(&self, name: &str) -> Option<&'static Json> {
-        let lazy = bundle().shapes.get(self.table.defs.get(name)?.as_str())?;
-        Some(lazy.parsed.get_or_init(|| serde_json::from_str(lazy.raw.get()).unwrap_or(Json::Null)))
+        let lazy = bundle().shapes.get(self.table.defs.get(name)?)?;
+        Some(lazy.parsed.get_or_init(|| serde_json::from_str(lazy.raw).unwrap_or(Json::Null)))
     }
 
     /// Validates one object, adding a finding per problem.
@@ -103,7 +105,7 @@ impl KubeSchemas {
             out.push(Finding::new(&K8S_MISSING, object, span, "metadata.name", message));
         }
         let gvk = format!("{} {}", object.api_version, object.kind);
-        let Some(def) = self.table.kinds.get(&gvk) else {
+        let Some(def) = self.table.kinds.get(gvk.as_str()) else {
             out.push(self.unknown_kind(object, &gvk));
             return;
         };
@@ -116,7 +118,7 @@ impl KubeSchemas {
         let span = object.doc.get("apiVersion").map_or(object.doc.span.clone(), |n| n.span.clone());
         let group = object.api_version.rsplit_once('/').map_or("", |(g, _)| g);
         let builtin_group = !group.contains('.') || group.ends_with(".k8s.io");
-        if self.table.builtin.iter().any(|b| b == gvk) || !builtin_group {
+        if self.table.builtin.contains(&gvk) || !builtin_group {
             let why = if builtin_group {
                 "pgrender carries schemas only for the kinds a database deployment uses"
             } else {
@@ -131,7 +133,7 @@ impl KubeSchemas {
             "apiVersion",
             format!("Kubernetes {} has no `{}` of apiVersion `{}`", object.version, object.kind, object.api_version),
         );
-        if let Some(s) = did_you_mean(gvk, self.table.builtin.iter().map(String::as_str)) {
+        if let Some(s) = did_you_mean(gvk, self.table.builtin.iter().copied()) {
             let (api, kind) = s.split_once(' ').unwrap_or((&s, ""));
             finding.help = Some(format!("did you mean apiVersion: {api}, kind: {kind}?"));
         }
