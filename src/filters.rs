@@ -60,6 +60,8 @@ pub fn is_plain_safe(s: &str) -> bool {
         // Flow indicators end a plain scalar inside `[...]`/`{...}`, where a
         // template may place the value, so `a, b` there would become two items.
         && !s.contains([',', '[', ']', '{', '}'])
+        // libyaml rejects `:` followed by `?` inside a flow collection ("found unexpected ':'").
+        && !s.contains(":?")
         && !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
 }
 
@@ -152,6 +154,16 @@ mod tests {
     fn booleans_are_yaml_booleans() {
         let out = render("a: {{ t }}\nb: {{ f }}", context! { t => true, f => false });
         assert_eq!(out.unwrap(), "a: true\nb: false");
+    }
+
+    #[test]
+    fn a_colon_before_a_question_mark_is_quoted_inside_brackets() {
+        // Found by the property test `any_string_value_reaches_the_yaml_unchanged`.
+        for value in ["a:?b", "\u{bf}\u{1e95e}\u{3146}\u{1f574}\u{fdcf}\u{ac3}*\"O\"=>:?\u{546}\u{1affe}^"] {
+            let out = render("t: [{{ v }}]", context! { v => value }).unwrap();
+            let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap_or_else(|e| panic!("{out}: {e}"));
+            assert_eq!(parsed["t"], serde_yaml::Value::from(vec![value]), "{out}");
+        }
     }
 
     #[test]

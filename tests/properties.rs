@@ -1,8 +1,8 @@
 //! Property tests of the engine's pure parts: value merging, `--set`
 //! parsing and rendering never panic on arbitrary input, rendering is
-//! deterministic, and any string value reaches the YAML unchanged (it
-//! cannot inject keys or documents). Case counts stay small so the suite
-//! runs in seconds on a shared machine.
+//! deterministic, and any string value reaches the YAML as itself (it
+//! cannot inject keys, items or documents). Case counts stay small so the
+//! suite runs in seconds on a shared machine.
 
 use pgrender::render::{EnvContext, render_text};
 use pgrender::source::Source;
@@ -12,6 +12,17 @@ use serde_json::{Map, Value};
 
 fn config() -> ProptestConfig {
     ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+/// What YAML reads where `{{ s }}` was printed: the string itself, except
+/// that a plain-safe string is written as-is, so one that looks like a
+/// number, boolean or null means that to YAML (`| quote` keeps it a string).
+fn read_back(s: &str) -> serde_yaml::Value {
+    if pgrender::filters::is_plain_safe(s) {
+        serde_yaml::from_str(s).expect("a plain-safe string is a YAML scalar")
+    } else {
+        serde_yaml::Value::from(s)
+    }
 }
 
 fn env() -> EnvContext {
@@ -92,7 +103,10 @@ proptest! {
         let mut values = Values::default();
         values.apply_set(&format!("app.message={value}"), |_| true).unwrap();
         let path = [Seg::Key("app".into()), Seg::Key("message".into())];
-        prop_assert_eq!(values.get(&path), Some(&Value::from(value)));
+        // VALUE is read as TOML first, so a quoted TOML string (`"16"`) gives
+        // its contents; any other text is kept as written.
+        let quoted = toml::de::DeValue::parse(&value).ok().and_then(|v| v.get_ref().as_str().map(String::from));
+        prop_assert_eq!(values.get(&path), Some(&Value::from(quoted.unwrap_or(value))));
     }
 
     #[test]
@@ -102,9 +116,24 @@ proptest! {
             .unwrap()
             .unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        prop_assert_eq!(&parsed["data"]["s"], &serde_yaml::Value::from(s.clone()), "{}", out);
-        prop_assert_eq!(&parsed["data"]["t"][0], &serde_yaml::Value::from(s), "{}", out);
+        prop_assert_eq!(&parsed["data"]["s"], &read_back(&s), "{}", out);
+        prop_assert_eq!(&parsed["data"]["t"], &serde_yaml::Value::from(vec![read_back(&s)]), "{}", out);
         prop_assert_eq!(parsed.as_mapping().unwrap().len(), 2);
+        prop_assert_eq!(parsed["data"].as_mapping().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn yaml_like_strings_reach_the_yaml_unchanged(s in "[a-z0-9 :?#,\\[\\]{}&*!|>'\"%@`=~.\\-]{0,10}") {
+        // Indicator-heavy strings: random Unicode rarely hits YAML's special combinations.
+        let values = serde_json::json!({ "s": s });
+        let template = "kind: ConfigMap\ndata:\n  s: {{ values.s }}\n  t: [{{ values.s }}]\n  m: {k: {{ values.s }}}\n";
+        let out = render_text(template, &values, &env()).unwrap().unwrap();
+        let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
+        prop_assert_eq!(&parsed["data"]["s"], &read_back(&s), "{}", out);
+        prop_assert_eq!(&parsed["data"]["t"], &serde_yaml::Value::from(vec![read_back(&s)]), "{}", out);
+        prop_assert_eq!(parsed["data"]["m"].as_mapping().unwrap().len(), 1, "{}", out);
+        prop_assert_eq!(&parsed["data"]["m"]["k"], &read_back(&s), "{}", out);
+        prop_assert_eq!(parsed["data"].as_mapping().unwrap().len(), 3, "{}", out);
     }
 
     #[test]
