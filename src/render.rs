@@ -88,9 +88,6 @@ impl ChartTemplates {
 
     /// Renders every output template for one environment.
     pub fn render(&self, values: &serde_json::Value, env: &EnvContext) -> Result<Vec<RenderedFile>, Error> {
-        let env_json = serde_json::to_value(env).unwrap_or_default();
-        let chart_json = serde_json::to_value(&self.meta).unwrap_or_default();
-        let roots = [("values", values), ("env", &env_json), ("chart", &chart_json)];
         let ctx = context(values, env, &self.meta);
         let mut files = Vec::with_capacity(self.outputs.len());
         let mut errors = Vec::new();
@@ -100,7 +97,7 @@ impl ChartTemplates {
                 .env
                 .get_template(name)
                 .and_then(|t| t.render(&ctx))
-                .map_err(|err| with_suggestion(template_error(&err, &self.sources[name]), &roots));
+                .map_err(|err| self.with_suggestion(template_error(&err, &self.sources[name]), values, env));
             let output_path = name.strip_suffix(".j2").unwrap_or(name).to_string();
             match rendered.and_then(|text| finish(&env.name, &output_path, &template_path, &self.sources[name], &text))
             {
@@ -195,15 +192,20 @@ fn template_error(err: &minijinja::Error, fallback: &SourceRef) -> Error {
     Error::Template { file, span, message, help: None }
 }
 
-/// For an undefined `values.a.b`, suggests the closest key that does exist.
-fn with_suggestion(mut err: Error, roots: &[(&str, &serde_json::Value)]) -> Error {
-    if let Error::Template { file: Some(file), span: Some(span), message, help } = &mut err
-        && message.starts_with("undefined")
-        && let Some(expr) = file.text.get(span.clone())
-    {
-        *help = suggest(expr.trim(), roots);
+impl ChartTemplates {
+    /// For an undefined `values.a.b`, suggests the closest key that does
+    /// exist; the context is turned into JSON only on this error path.
+    fn with_suggestion(&self, mut err: Error, values: &serde_json::Value, env: &EnvContext) -> Error {
+        if let Error::Template { file: Some(file), span: Some(span), message, help } = &mut err
+            && message.starts_with("undefined")
+            && let Some(expr) = file.text.get(span.clone())
+        {
+            let env_json = serde_json::to_value(env).unwrap_or_default();
+            let chart_json = serde_json::to_value(&self.meta).unwrap_or_default();
+            *help = suggest(expr.trim(), &[("values", values), ("env", &env_json), ("chart", &chart_json)]);
+        }
+        err
     }
-    err
 }
 
 fn suggest(expr: &str, roots: &[(&str, &serde_json::Value)]) -> Option<String> {
