@@ -199,8 +199,7 @@ impl RenderConfig {
         if args.stdout && envs.len() > 1 {
             return Err(UsageError::StdoutManyEnvs(envs.len()).into());
         }
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let out = args.out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o));
+        let out = out_dir(&project, args.out);
         if !args.stdout {
             crate::outdir::check_out(&out, &project.root, &project.environment_names()?, args.force)?;
         }
