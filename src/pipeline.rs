@@ -57,6 +57,18 @@ fn compile_chart(chart: &Chart) -> Result<CompiledChart, Error> {
     })
 }
 
+/// The schema of environment files' `[environment]` table.
+const ENVIRONMENT_SCHEMA: &str = include_str!("environment.schema.json");
+
+/// The validator of [`ENVIRONMENT_SCHEMA`], generated at build time.
+#[jsonschema::validator(
+    path = "src/environment.schema.json",
+    draft = Draft202012,
+    pattern_options = { engine = regex },
+    methods = { is_valid = false, validate = false }
+)]
+struct EnvironmentSchema;
+
 /// A project with every schema and template compiled, ready to render.
 pub struct Pipeline {
     /// The project.
@@ -69,15 +81,12 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Compiles the project's schemas and templates; reports every error found.
-    /// Schemas and templates compile on both cores: compiling a schema (its
-    /// regexes, and the meta-schema validator it is checked against) is most
-    /// of a whole run's start-up.
+    /// A chart's schema and templates compile on both cores: compiling a
+    /// schema (its regexes above all) is most of a whole run's start-up.
     pub fn compile(project: Project) -> Result<Pipeline, Error> {
-        let (environment_schema, compiled) = rayon::join(
-            || Schema::compile(Source::new("<pgrender environment schema>", include_str!("environment.schema.json"))),
-            || project.charts.iter().map(compile_chart).collect::<Vec<_>>(),
-        );
-        let environment_schema = environment_schema?;
+        let compiled: Vec<_> = project.charts.iter().map(compile_chart).collect();
+        let environment_schema =
+            Schema::embedded("<pgrender environment schema>", ENVIRONMENT_SCHEMA, EnvironmentSchema::iter_errors);
         let mut charts = Vec::new();
         let mut errors = Vec::new();
         for compiled in compiled {

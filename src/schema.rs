@@ -18,7 +18,16 @@ pub struct Schema {
     pub source: SourceRef,
     /// The parsed schema document.
     pub doc: Value,
-    validator: jsonschema::Validator,
+    validator: Validator,
+}
+
+/// What checks instances against a schema.
+enum Validator {
+    /// Compiled at run time from a schema file.
+    Compiled(jsonschema::Validator),
+    /// Generated at build time for a schema pgrender embeds: compiling a
+    /// schema is a large share of a short run, and an embedded one never changes.
+    Generated(for<'i> fn(&'i Value) -> jsonschema::ErrorIterator<'i>),
 }
 
 impl std::fmt::Debug for Schema {
@@ -70,15 +79,33 @@ impl Schema {
         })?;
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft202012)
+            .with_pattern_options(jsonschema::PatternOptions::regex())
             .build(&doc)
-            .map_err(|err| Error::InvalidSchema { file: source.clone(), message: err.to_string() })?;
-        Ok(Schema { source, doc, validator })
+            .map_err(|err| invalid_schema(&source, &err))?;
+        Ok(Schema { source, doc, validator: Validator::Compiled(validator) })
+    }
+
+    /// A schema compiled into pgrender, with its build-time generated validator.
+    ///
+    /// # Panics
+    /// If `text` is not JSON: it is checked at build time by the generator.
+    pub fn embedded(
+        name: &str,
+        text: &'static str,
+        iter_errors: for<'i> fn(&'i Value) -> jsonschema::ErrorIterator<'i>,
+    ) -> Schema {
+        let doc = serde_json::from_str(text).expect("an embedded schema is JSON");
+        Schema { source: Source::new(name, text), doc, validator: Validator::Generated(iter_errors) }
     }
 
     /// Every violation of the schema by `instance`, in a stable order.
     pub fn violations(&self, instance: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
-        for err in self.validator.iter_errors(instance) {
+        let errors = match &self.validator {
+            Validator::Compiled(validator) => validator.iter_errors(instance),
+            Validator::Generated(iter_errors) => iter_errors(instance),
+        };
+        for err in errors {
             let path: KeyPath = err
                 .instance_path()
                 .iter()
@@ -170,6 +197,20 @@ impl Schema {
         }
         None
     }
+}
+
+/// Why `source` does not compile, pointing at the offending value when it is
+/// a string found in the text (a pattern, above all).
+fn invalid_schema(source: &SourceRef, err: &jsonschema::ValidationError<'_>) -> Error {
+    let span = err.instance().as_str().and_then(|text| {
+        let quoted = serde_json::to_string(text).ok()?;
+        let start = source.text.find(&quoted)?;
+        Some(start..start + quoted.len())
+    });
+    let help = matches!(err.kind(), ValidationErrorKind::Format { format } if format == "regex").then(|| {
+        "patterns use RE2 syntax, as Helm's schema validation does: no look-around or backreferences".to_string()
+    });
+    Error::InvalidSchema { file: source.clone(), span, message: err.to_string(), help }
 }
 
 /// A short "expected …" label for the caret.

@@ -209,6 +209,21 @@ fn invalid_schema_files_are_reported() {
 }
 
 #[test]
+fn unsupported_patterns_point_at_the_pattern_and_say_why() {
+    let run = fails_after_good_render(
+        |p| {
+            let schema = p.read("schema/app.schema.json").replace("^[a-z0-9-]+$", "^(?!kube-)[a-z0-9-]+$");
+            p.write("schema/app.schema.json", &schema);
+        },
+        &["--env", "dev"],
+        1,
+        "schema/app.schema.json:7:43",
+    );
+    run.stderr_has("no look-around or backreferences");
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
 fn no_project_found_is_a_usage_error() {
     let dir = TestProject::empty();
     dir.run(&["--env", "local"]).code(2).stderr_has("no pgrender.toml").stderr_has("pgrender init");
