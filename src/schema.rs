@@ -2,6 +2,7 @@
 //! or file references), validating values against it, and answering
 //! questions about it (what type a path expects, which keys exist).
 
+use std::ops::Range;
 use std::path::Path;
 
 use jsonschema::error::ValidationErrorKind;
@@ -9,6 +10,7 @@ use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
 use crate::error::{Error, did_you_mean};
+use crate::parallel::Background;
 use crate::source::{Source, SourceRef};
 use crate::values::{KeyPath, Seg};
 
@@ -23,11 +25,21 @@ pub struct Schema {
 
 /// What checks instances against a schema.
 enum Validator {
-    /// Compiled at run time from a schema file.
-    Compiled(jsonschema::Validator),
+    /// Compiled from a schema file, or why it does not compile.
+    Compiled(Result<jsonschema::Validator, Problem>),
+    /// Being compiled on another thread, waited for on first use.
+    Compiling(Background<Result<jsonschema::Validator, Problem>>),
     /// Generated at build time for a schema pgrender embeds: compiling a
     /// schema is a large share of a short run, and an embedded one never changes.
     Generated(for<'i> fn(&'i Value) -> jsonschema::ErrorIterator<'i>),
+}
+
+/// Why a schema does not compile: [`Error::InvalidSchema`] without the file.
+#[derive(Debug, Clone)]
+struct Problem {
+    span: Option<Range<usize>>,
+    message: String,
+    help: Option<String>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -72,17 +84,46 @@ impl Schema {
 
     /// Compiles a schema from its source text.
     pub fn compile(source: SourceRef) -> Result<Schema, Error> {
-        let doc: Value = serde_json::from_str(&source.text).map_err(|err| Error::Syntax {
-            span: offset_of(&source.text, err.line(), err.column()),
-            message: err.to_string(),
-            file: source.clone(),
-        })?;
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .with_pattern_options(jsonschema::PatternOptions::regex())
-            .build(&doc)
-            .map_err(|err| invalid_schema(&source, &err))?;
-        Ok(Schema { source, doc, validator: Validator::Compiled(validator) })
+        let doc = parse(&source)?;
+        let validator = build(&source, &doc);
+        let schema = Schema { source, doc, validator: Validator::Compiled(validator) };
+        schema.ready()?;
+        Ok(schema)
+    }
+
+    /// Reads a schema file and starts compiling it on another thread, so
+    /// that what comes before validation (templates, merging, rendering)
+    /// overlaps the compile. A schema that does not compile is reported by
+    /// [`Schema::ready`] and [`Schema::violations`]; one that is not JSON, now.
+    pub fn load_in_background(path: &Path) -> Result<Schema, Error> {
+        let source = Source::read(path)?;
+        let doc = parse(&source)?;
+        let validator = {
+            let (source, doc) = (source.clone(), doc.clone());
+            Validator::Compiling(Background::spawn(move || build(&source, &doc)))
+        };
+        Ok(Schema { source, doc, validator })
+    }
+
+    /// Waits until the schema is compiled; fails if it does not compile.
+    pub fn ready(&self) -> Result<(), Error> {
+        match &self.validator {
+            Validator::Compiled(result) => self.checked(result).map(drop),
+            Validator::Compiling(background) => self.checked(background.get()).map(drop),
+            Validator::Generated(_) => Ok(()),
+        }
+    }
+
+    fn checked<'a>(
+        &self,
+        result: &'a Result<jsonschema::Validator, Problem>,
+    ) -> Result<&'a jsonschema::Validator, Error> {
+        result.as_ref().map_err(|problem| Error::InvalidSchema {
+            file: self.source.clone(),
+            span: problem.span.clone(),
+            message: problem.message.clone(),
+            help: problem.help.clone(),
+        })
     }
 
     /// A schema compiled into pgrender, with its build-time generated validator.
@@ -98,11 +139,13 @@ impl Schema {
         Schema { source: Source::new(name, text), doc, validator: Validator::Generated(iter_errors) }
     }
 
-    /// Every violation of the schema by `instance`, in a stable order.
-    pub fn violations(&self, instance: &Value) -> Vec<Violation> {
+    /// Every violation of the schema by `instance`, in a stable order; fails
+    /// if the schema does not compile.
+    pub fn violations(&self, instance: &Value) -> Result<Vec<Violation>, Error> {
         let mut out = Vec::new();
         let errors = match &self.validator {
-            Validator::Compiled(validator) => validator.iter_errors(instance),
+            Validator::Compiled(result) => self.checked(result)?.iter_errors(instance),
+            Validator::Compiling(background) => self.checked(background.get())?.iter_errors(instance),
             Validator::Generated(iter_errors) => iter_errors(instance),
         };
         for err in errors {
@@ -141,7 +184,7 @@ impl Schema {
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out.dedup();
-        out
+        Ok(out)
     }
 
     /// The subschema describing the value at `path`, following `properties`,
@@ -199,9 +242,27 @@ impl Schema {
     }
 }
 
+/// Parses a schema's JSON.
+fn parse(source: &SourceRef) -> Result<Value, Error> {
+    serde_json::from_str(&source.text).map_err(|err| Error::Syntax {
+        span: offset_of(&source.text, err.line(), err.column()),
+        message: err.to_string(),
+        file: source.clone(),
+    })
+}
+
+/// Compiles a parsed schema, offline.
+fn build(source: &SourceRef, doc: &Value) -> Result<jsonschema::Validator, Problem> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .build(doc)
+        .map_err(|err| problem(source, &err))
+}
+
 /// Why `source` does not compile, pointing at the offending value when it is
 /// a string found in the text (a pattern, above all).
-fn invalid_schema(source: &SourceRef, err: &jsonschema::ValidationError<'_>) -> Error {
+fn problem(source: &SourceRef, err: &jsonschema::ValidationError<'_>) -> Problem {
     let span = err.instance().as_str().and_then(|text| {
         let quoted = serde_json::to_string(text).ok()?;
         let start = source.text.find(&quoted)?;
@@ -210,7 +271,7 @@ fn invalid_schema(source: &SourceRef, err: &jsonschema::ValidationError<'_>) -> 
     let help = matches!(err.kind(), ValidationErrorKind::Format { format } if format == "regex").then(|| {
         "patterns use RE2 syntax, as Helm's schema validation does: no look-around or backreferences".to_string()
     });
-    Error::InvalidSchema { file: source.clone(), span, message: err.to_string(), help }
+    Problem { span, message: err.to_string(), help }
 }
 
 /// A short "expected …" label for the caret.
@@ -249,7 +310,7 @@ fn type_names(kind: &jsonschema::error::TypeKind) -> String {
 }
 
 /// The byte offset of a 1-based line and column (as `serde_json` reports them).
-fn offset_of(text: &str, line: usize, column: usize) -> std::ops::Range<usize> {
+fn offset_of(text: &str, line: usize, column: usize) -> Range<usize> {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     let offset = (start + column.saturating_sub(1)).min(text.len());
     offset..offset
@@ -276,7 +337,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_get_their_own_path_and_a_suggestion() {
-        let v = schema().violations(&json!({"replicsa": 1, "image": {"tag": "16"}}));
+        let v = schema().violations(&json!({"replicsa": 1, "image": {"tag": "16"}})).unwrap();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].path, vec![Seg::Key("replicsa".into())]);
         assert_eq!(v[0].kind, ViolationKind::UnknownKey { suggestion: Some("replicas".into()) });
@@ -284,7 +345,7 @@ mod tests {
 
     #[test]
     fn reports_every_violation() {
-        let v = schema().violations(&json!({"replicas": "two", "image": {}}));
+        let v = schema().violations(&json!({"replicas": "two", "image": {}})).unwrap();
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(matches!(&v[0].kind, ViolationKind::MissingKey(k) if k == "tag"));
         assert!(matches!(&v[1].kind, ViolationKind::Invalid { expected, .. } if expected == "expected integer"));
