@@ -76,6 +76,8 @@ pub struct Pipeline {
     environment_schema: Schema,
     /// Chart defaults and the shared base, merged once: every environment starts from a copy.
     shared: Values,
+    /// Paths the charts' schemas mark sensitive, found once for every environment's redactor.
+    sensitive: Vec<Vec<Step>>,
 }
 
 impl Pipeline {
@@ -98,7 +100,11 @@ impl Pipeline {
             return Err(err);
         }
         let shared = shared_values(&charts, project.base.as_deref())?;
-        Ok(Pipeline { project, charts, environment_schema, shared })
+        let sensitive = charts
+            .iter()
+            .flat_map(|c| sensitive_patterns(&c.schema.doc, &[Step::Key(c.chart.meta.name.clone())]))
+            .collect();
+        Ok(Pipeline { project, charts, environment_schema, shared, sensitive })
     }
 
     /// Merges and validates the values of environment `env`.
@@ -199,12 +205,7 @@ impl Pipeline {
 
     /// Masks what the charts' schemas mark sensitive in `values`.
     pub fn redactor(&self, values: &Values) -> Redactor {
-        let patterns = self
-            .charts
-            .iter()
-            .flat_map(|c| sensitive_patterns(&c.schema.doc, &[Step::Key(c.chart.meta.name.clone())]))
-            .collect();
-        Redactor::new(values, patterns)
+        Redactor::new(values, self.sensitive.clone())
     }
 
     /// The schema governing top-level key `key`, if any.
