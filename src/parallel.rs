@@ -3,14 +3,31 @@
 //! rayon's pool costs more than rendering one environment, and `--env X` is
 //! the common (watch, pre-commit) case.
 
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
 /// `items.map(f)` in order, in parallel when there is more than one item.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
-    if items.len() > 1 { items.par_iter().map(f).collect() } else { items.iter().map(f).collect() }
+    if items.len() > 1 {
+        join_pool();
+        items.par_iter().map(f).collect()
+    } else {
+        items.iter().map(f).collect()
+    }
+}
+
+/// Makes the first thread that needs rayon's pool one of its workers: it
+/// takes its share of the items instead of waiting for the pool's threads to
+/// wake up and finish, and the pool starts one thread fewer. Another thread
+/// using the pool later waits for it, as with any rayon pool.
+fn join_pool() {
+    static JOINED: Once = Once::new();
+    JOINED.call_once(|| {
+        // Fails only if the pool already exists, which leaves it as it is.
+        let _ = rayon::ThreadPoolBuilder::new().use_current_thread().build_global();
+    });
 }
 
 /// A value computed on its own thread from the moment it is asked for, and
