@@ -11,10 +11,10 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
 
-use super::positions::{Node, Value};
 use super::rules::{K8S_MISSING, K8S_TYPE, K8S_UNKNOWN_FIELD, K8S_UNKNOWN_KIND, K8S_UNVALIDATED};
 use super::{Finding, Object};
 use crate::error::did_you_mean;
+use crate::yaml::{Node, Value};
 
 // `VERSIONS` and `SHAPES`: the bundle split by build.rs into one JSON text
 // per version table and per shape, sorted by name.
