@@ -26,8 +26,29 @@ fn join_pool() {
     static JOINED: Once = Once::new();
     JOINED.call_once(|| {
         // Fails only if the pool already exists, which leaves it as it is.
-        let _ = rayon::ThreadPoolBuilder::new().use_current_thread().build_global();
+        if rayon::ThreadPoolBuilder::new().use_current_thread().build_global().is_ok() {
+            step_aside();
+        }
     });
+}
+
+/// Lets the threads this one just started run beside it at once. Linux may
+/// queue a new thread on its parent's CPU, where it waits behind the busy
+/// parent until the next load balance, up to a scheduler tick (4 ms
+/// measured on a 2-core virtual machine, longer than rendering the four
+/// default environments) while another CPU idles. Moving this thread off
+/// its CPU, then allowing every CPU again, leaves that CPU to the new ones.
+fn step_aside() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::thread::{sched_getaffinity, sched_getcpu, sched_setaffinity};
+        let Ok(allowed) = sched_getaffinity(None) else { return };
+        let mut elsewhere = allowed;
+        elsewhere.unset(sched_getcpu());
+        if elsewhere.count() > 0 && sched_setaffinity(None, &elsewhere).is_ok() {
+            let _ = sched_setaffinity(None, &allowed);
+        }
+    }
 }
 
 /// A value computed on its own thread from the moment it is asked for, and
@@ -41,7 +62,9 @@ pub struct Background<T> {
 impl<T: Send + 'static> Background<T> {
     /// Starts computing `f` on a new thread.
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> Self {
-        Background { handle: Mutex::new(Some(std::thread::spawn(f))), value: OnceLock::new() }
+        let handle = std::thread::spawn(f);
+        step_aside();
+        Background { handle: Mutex::new(Some(handle)), value: OnceLock::new() }
     }
 
     /// The value, waiting for it if it is not computed yet; a panic on the
