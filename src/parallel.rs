@@ -97,6 +97,16 @@ mod tests {
     }
 
     #[test]
+    fn stepping_aside_leaves_every_cpu_allowed() {
+        #[cfg(target_os = "linux")]
+        {
+            let before = rustix::thread::sched_getaffinity(None).unwrap();
+            step_aside();
+            assert_eq!(rustix::thread::sched_getaffinity(None).unwrap(), before);
+        }
+    }
+
+    #[test]
     fn a_panic_in_the_background_reaches_the_waiter() {
         let value: Background<()> = Background::spawn(|| panic!("boom"));
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| value.get()));
