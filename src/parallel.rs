@@ -41,12 +41,15 @@ fn join_pool() {
 fn step_aside() {
     #[cfg(target_os = "linux")]
     {
-        use rustix::thread::{sched_getaffinity, sched_getcpu, sched_setaffinity};
-        let Ok(allowed) = sched_getaffinity(None) else { return };
+        use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
+        use nix::unistd::Pid;
+        let this = Pid::from_raw(0);
+        let (Ok(allowed), Ok(here)) = (sched_getaffinity(this), sched_getcpu()) else { return };
         let mut elsewhere = allowed;
-        elsewhere.unset(sched_getcpu());
-        if elsewhere.count() > 0 && sched_setaffinity(None, &elsewhere).is_ok() {
-            let _ = sched_setaffinity(None, &allowed);
+        let _ = elsewhere.unset(here);
+        let somewhere_else = (0..CpuSet::count()).any(|cpu| elsewhere.is_set(cpu) == Ok(true));
+        if somewhere_else && sched_setaffinity(this, &elsewhere).is_ok() {
+            let _ = sched_setaffinity(this, &allowed);
         }
     }
 }
@@ -100,9 +103,10 @@ mod tests {
     fn stepping_aside_leaves_every_cpu_allowed() {
         #[cfg(target_os = "linux")]
         {
-            let before = rustix::thread::sched_getaffinity(None).unwrap();
+            let this = nix::unistd::Pid::from_raw(0);
+            let before = nix::sched::sched_getaffinity(this).unwrap();
             step_aside();
-            assert_eq!(rustix::thread::sched_getaffinity(None).unwrap(), before);
+            assert_eq!(nix::sched::sched_getaffinity(this).unwrap(), before);
         }
     }
 
