@@ -1,5 +1,6 @@
-//! libyaml's parser as a safe stream of owned events. This is pgrender's
-//! only unsafe code: libyaml comes as `unsafe-libyaml`, a translation of
+//! libyaml's parser as a safe stream of owned events. One of pgrender's
+//! two unsafe modules (with the thread placement in `parallel::beside`):
+//! libyaml comes as `unsafe-libyaml`, a translation of
 //! the C library (the one `serde_yaml` is built on) that keeps C's raw
 //! pointers and manual frees, so this module owns the parser and every
 //! event it hands out and frees each exactly once.

@@ -8,6 +8,8 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
+mod beside;
+
 /// `items.map(f)` in order, in parallel when there is more than one item.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     if items.len() > 1 {
@@ -26,32 +28,20 @@ fn join_pool() {
     static JOINED: Once = Once::new();
     JOINED.call_once(|| {
         // Fails only if the pool already exists, which leaves it as it is.
-        if rayon::ThreadPoolBuilder::new().use_current_thread().build_global().is_ok() {
-            step_aside();
-        }
+        let _ = rayon::ThreadPoolBuilder::new()
+            .use_current_thread()
+            .spawn_handler(|worker| {
+                let mut builder = std::thread::Builder::new();
+                if let Some(name) = worker.name() {
+                    builder = builder.name(name.to_string());
+                }
+                if let Some(size) = worker.stack_size() {
+                    builder = builder.stack_size(size);
+                }
+                beside::spawn(builder, move || worker.run()).map(drop)
+            })
+            .build_global();
     });
-}
-
-/// Lets the threads this one just started run beside it at once. Linux may
-/// queue a new thread on its parent's CPU, where it waits behind the busy
-/// parent until the next load balance, up to a scheduler tick (4 ms
-/// measured on a 2-core virtual machine, longer than rendering the four
-/// default environments) while another CPU idles. Moving this thread off
-/// its CPU, then allowing every CPU again, leaves that CPU to the new ones.
-fn step_aside() {
-    #[cfg(target_os = "linux")]
-    {
-        use nix::sched::{CpuSet, sched_getaffinity, sched_getcpu, sched_setaffinity};
-        use nix::unistd::Pid;
-        let this = Pid::from_raw(0);
-        let (Ok(allowed), Ok(here)) = (sched_getaffinity(this), sched_getcpu()) else { return };
-        let mut elsewhere = allowed;
-        let _ = elsewhere.unset(here);
-        let somewhere_else = (0..CpuSet::count()).any(|cpu| elsewhere.is_set(cpu) == Ok(true));
-        if somewhere_else && sched_setaffinity(this, &elsewhere).is_ok() {
-            let _ = sched_setaffinity(this, &allowed);
-        }
-    }
 }
 
 /// A value computed on its own thread from the moment it is asked for, and
@@ -65,8 +55,7 @@ pub struct Background<T> {
 impl<T: Send + 'static> Background<T> {
     /// Starts computing `f` on a new thread.
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> Self {
-        let handle = std::thread::spawn(f);
-        step_aside();
+        let handle = beside::spawn(std::thread::Builder::new(), f).expect("failed to spawn thread");
         Background { handle: Mutex::new(Some(handle)), value: OnceLock::new() }
     }
 
@@ -97,17 +86,6 @@ mod tests {
         let first: *const Vec<i32> = value.get();
         assert_eq!(value.get(), &vec![1, 2, 3]);
         assert!(std::ptr::eq(first, value.get()));
-    }
-
-    #[test]
-    fn stepping_aside_leaves_every_cpu_allowed() {
-        #[cfg(target_os = "linux")]
-        {
-            let this = nix::unistd::Pid::from_raw(0);
-            let before = nix::sched::sched_getaffinity(this).unwrap();
-            step_aside();
-            assert_eq!(nix::sched::sched_getaffinity(this).unwrap(), before);
-        }
     }
 
     #[test]
