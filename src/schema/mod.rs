@@ -14,6 +14,8 @@ use crate::parallel::Background;
 use crate::source::{Source, SourceRef};
 use crate::values::{KeyPath, Seg};
 
+mod pattern;
+
 /// A compiled JSON Schema with its source.
 pub struct Schema {
     /// The schema file.
@@ -176,10 +178,17 @@ impl Schema {
                     path,
                     kind: ViolationKind::MissingKey(property.as_str().unwrap_or_default().to_string()),
                 }),
-                kind => out.push(Violation {
-                    path,
-                    kind: ViolationKind::Invalid { message: err.to_string(), expected: expected(kind) },
-                }),
+                kind => {
+                    let expected = match kind {
+                        // Custom errors carry no pattern: it is read where the error points.
+                        ValidationErrorKind::Custom { keyword, .. } if keyword == pattern::KEYWORD => {
+                            self.doc.pointer(err.schema_path().as_str()).and_then(Value::as_str).map(expected_match)
+                        }
+                        _ => None,
+                    };
+                    let expected = expected.unwrap_or_else(|| self::expected(kind));
+                    out.push(Violation { path, kind: ViolationKind::Invalid { message: err.to_string(), expected } });
+                }
             }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -255,6 +264,8 @@ fn parse(source: &SourceRef) -> Result<Value, Error> {
 fn build(source: &SourceRef, doc: &Value) -> Result<jsonschema::Validator, Problem> {
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
+        .with_keyword(pattern::KEYWORD, pattern::compile)
+        // `patternProperties` keys: RE2 syntax, like `pattern`.
         .with_pattern_options(jsonschema::PatternOptions::regex())
         .build(doc)
         .map_err(|err| problem(source, &err))
@@ -268,10 +279,20 @@ fn problem(source: &SourceRef, err: &jsonschema::ValidationError<'_>) -> Problem
         let start = source.text.find(&quoted)?;
         Some(start..start + quoted.len())
     });
-    let help = matches!(err.kind(), ValidationErrorKind::Format { format } if format == "regex").then(|| {
+    let help = is_bad_pattern(err.kind()).then(|| {
         "patterns use RE2 syntax, as Helm's schema validation does: no look-around or backreferences".to_string()
     });
     Problem { span, message: err.to_string(), help }
+}
+
+/// Whether a schema does not compile because of a regex: a `pattern`, or a
+/// `patternProperties` key.
+fn is_bad_pattern(kind: &ValidationErrorKind) -> bool {
+    match kind {
+        ValidationErrorKind::Format { format } => format == "regex",
+        ValidationErrorKind::Custom { keyword, .. } => keyword == pattern::KEYWORD,
+        _ => false,
+    }
 }
 
 /// A short "expected …" label for the caret.
@@ -286,7 +307,7 @@ fn expected(kind: &ValidationErrorKind) -> String {
             None => format!("expected one of {options}"),
         },
         ValidationErrorKind::Constant { expected_value } => format!("expected {expected_value}"),
-        ValidationErrorKind::Pattern { pattern } => format!("expected a match for /{pattern}/"),
+        ValidationErrorKind::Pattern { pattern } => expected_match(pattern),
         ValidationErrorKind::Minimum { limit } => format!("expected at least {limit}"),
         ValidationErrorKind::Maximum { limit } => format!("expected at most {limit}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => format!("expected more than {limit}"),
@@ -297,6 +318,10 @@ fn expected(kind: &ValidationErrorKind) -> String {
         ValidationErrorKind::MaxItems { limit } => format!("expected at most {limit} items"),
         _ => "does not match the schema".to_string(),
     }
+}
+
+fn expected_match(pattern: &str) -> String {
+    format!("expected a match for /{pattern}/")
 }
 
 fn type_names(kind: &jsonschema::error::TypeKind) -> String {
@@ -365,6 +390,19 @@ mod tests {
         let s = Schema::compile(Source::new("s.json", doc.to_string())).unwrap();
         assert_eq!(s.description(&[Seg::Key("port".into())]), Some("The port."));
         assert!(!s.expects_string(&[Seg::Key("port".into())]));
+    }
+
+    #[test]
+    fn a_pattern_behind_a_ref_is_named_in_the_label() {
+        let doc = json!({"properties": {"size": {"$ref": "#/$defs/quantity"}},
+            "$defs": {"quantity": {"type": "string", "pattern": "^[0-9]+Gi$"}}});
+        let s = Schema::compile(Source::new("s.json", doc.to_string())).unwrap();
+        let v = s.violations(&json!({"size": "ten"})).unwrap();
+        let expected = ViolationKind::Invalid {
+            message: r#""ten" does not match "^[0-9]+Gi$""#.into(),
+            expected: "expected a match for /^[0-9]+Gi$/".into(),
+        };
+        assert_eq!(v, [Violation { path: vec![Seg::Key("size".into())], kind: expected }]);
     }
 
     #[test]
