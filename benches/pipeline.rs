@@ -33,7 +33,7 @@ fn stages(c: &mut Criterion) {
 
     let merged = pipeline.merge(env, &none).unwrap();
     c.bench_function("schema/validate", |b| {
-        b.iter(|| assert!(pipeline.validate(black_box(&merged), env).is_empty()));
+        b.iter(|| assert!(pipeline.validate(black_box(&merged), env).unwrap().is_empty()));
     });
 
     c.bench_function("templates/compile", |b| b.iter(|| ChartTemplates::load(black_box(&chart)).unwrap()));

@@ -5,7 +5,7 @@
 //!
 //! Run with `cargo bench --bench watch-latency`.
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 // The integration tests' project builder; the bench uses only part of it.
@@ -20,15 +20,20 @@ fn main() {
     let project = harness::TestProject::default_project();
     let env_file = project.path().join("environments/local.toml");
     let base = std::fs::read_to_string(&env_file).expect("local.toml");
+    // Each save changes the volume size in place, in its own table.
+    let size_line = "size = \"5Gi\"";
+    assert!(base.contains(size_line), "environments/local.toml no longer sets {size_line}");
     let output = project.path().join(OUTPUT);
 
-    let mut watch = Command::new(env!("CARGO_BIN_EXE_pgrender"))
-        .args(["watch", "--env", "local"])
-        .current_dir(project.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start pgrender watch");
+    let watch = Watch(
+        Command::new(env!("CARGO_BIN_EXE_pgrender"))
+            .args(["watch", "--env", "local"])
+            .current_dir(project.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start pgrender watch"),
+    );
     wait_until(|| output.is_file(), Duration::from_secs(20)).expect("initial render");
 
     let mut latencies = Vec::with_capacity(saves);
@@ -38,13 +43,13 @@ fn main() {
         let size = 1000 + i;
         let marker = format!("storage: {size}Gi\n");
         let started = Instant::now();
-        std::fs::write(&env_file, format!("{base}size = \"{size}Gi\"\n")).expect("save local.toml");
+        let text = base.replacen(size_line, &format!("size = \"{size}Gi\""), 1);
+        std::fs::write(&env_file, text).expect("save local.toml");
         let seen =
             wait_until(|| std::fs::read_to_string(&output).is_ok_and(|t| t.contains(&marker)), Duration::from_secs(10));
         latencies.push(seen.unwrap_or_else(|| panic!("save {i} never reached the output")) - started);
     }
-    let _ = Command::new("kill").args(["-TERM", &watch.id().to_string()]).status();
-    let _ = watch.wait();
+    drop(watch);
 
     latencies.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -58,6 +63,17 @@ fn main() {
         ms(latencies[0]),
         ms(latencies[latencies.len() - 1])
     );
+}
+
+/// The running watch, stopped as Ctrl-C would when the bench ends or fails,
+/// so a failed run leaves no watcher behind.
+struct Watch(Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
 }
 
 /// Polls `done` every 200 µs; the instant it first held, or `None` after `limit`.

@@ -33,6 +33,9 @@ pub fn run(action: Action) -> Result<(), Error> {
 fn render(config: RenderConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
     let checked = pipeline.render_checked_all(&config.envs, &config.overrides, &config.out)?;
+    // The process ends after this command: freeing the compiled schemas and
+    // templates one allocation at a time would only delay the exit.
+    std::mem::forget(pipeline);
     let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
     crate::ci::print_findings(&reports, config.annotations);
     crate::ci::fail_on_findings(&reports, config.strict, "nothing was written")?;

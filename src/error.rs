@@ -65,8 +65,12 @@ pub enum Error {
     InvalidSchema {
         /// The schema file.
         file: SourceRef,
+        /// The offending value in the file, when it can be found.
+        span: Option<Range<usize>>,
         /// The schema compiler's message.
         message: String,
+        /// How to fix it, when known.
+        help: Option<String>,
     },
     /// Values broke the schema; one diagnostic per violation.
     #[error("values do not match the schema")]
@@ -212,6 +216,16 @@ impl Error {
                 )]
             }
             Error::Values(diagnostics) | Error::Reported(diagnostics) => diagnostics.clone(),
+            Error::InvalidSchema { file, span, message, help } => {
+                let mut diagnostic = Diagnostic::error(format!("{} is not a valid JSON Schema", file.name));
+                if let Some(help) = help {
+                    diagnostic = diagnostic.help(help.clone());
+                }
+                match span {
+                    Some(span) => vec![diagnostic.at(file, span.clone(), message.clone())],
+                    None => vec![diagnostic.note(message.clone())],
+                }
+            }
             Error::Template { file, span, message, help } => {
                 let mut diagnostic = Diagnostic::error(message.clone());
                 if let Some(help) = help {

@@ -28,3 +28,4 @@ pub mod source;
 pub mod tooling;
 pub mod values;
 pub mod watch;
+pub mod yaml;

@@ -75,7 +75,7 @@ mod tests {
             .unwrap();
         values.apply_toml(LayerKind::Environment, Source::new("eks.toml", "[pg]\nreplicsa = 2\n"), &[]).unwrap();
         let instance = serde_json::Value::Object(values.tree["pg"].as_object().unwrap().clone());
-        let violations = schema.violations(&instance);
+        let violations = schema.violations(&instance).unwrap();
         let d = violation_diagnostic(&values, Some(&schema), &[Seg::Key("pg".into())], &violations[0]);
         assert_eq!(d.location().as_deref(), Some("eks.toml:2:1"));
         assert_eq!(d.help.as_deref(), Some("did you mean `replicas`?"));

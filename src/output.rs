@@ -22,7 +22,7 @@ pub const RECORD: &str = ".pgrender-manifest";
 const STAGING_SUFFIX: &str = ".pgrender-staging";
 
 /// One environment's rendered files, in apply order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RenderedEnv {
     /// The environment's name (its output folder).
     pub name: String,
@@ -335,7 +335,12 @@ mod tests {
             "local".into(),
             files
                 .iter()
-                .map(|(p, c)| RenderedFile { path: (*p).into(), template: format!("t/{p}.j2"), content: (*c).into() })
+                .map(|(p, c)| RenderedFile {
+                    path: (*p).into(),
+                    template: format!("t/{p}.j2"),
+                    content: (*c).into(),
+                    documents: Vec::new(),
+                })
                 .collect(),
         )
     }

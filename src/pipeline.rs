@@ -46,16 +46,27 @@ struct CompiledChart {
     templates: ChartTemplates,
 }
 
-/// Compiles one chart: its schema and its templates at the same time.
+/// Compiles one chart. Its schema compiles in the background, overlapping
+/// the templates' compile and everything up to validation; a schema that
+/// does not compile is still reported before a template that does not.
 fn compile_chart(chart: &Chart) -> Result<CompiledChart, Error> {
-    let (schema, templates) = rayon::join(|| Schema::load(&chart.schema), || ChartTemplates::load(chart));
-    Ok(CompiledChart {
-        defaults: Source::read(&chart.dir.join("values.toml"))?,
-        schema: schema?,
-        templates: templates?,
-        chart: chart.clone(),
-    })
+    let defaults = Source::read(&chart.dir.join("values.toml"))?;
+    let schema = Schema::load_in_background(&chart.schema)?;
+    let templates = ChartTemplates::load(chart).map_err(|err| schema.ready().err().unwrap_or(err))?;
+    Ok(CompiledChart { defaults, schema, templates, chart: chart.clone() })
 }
+
+/// The schema of environment files' `[environment]` table.
+const ENVIRONMENT_SCHEMA: &str = include_str!("environment.schema.json");
+
+/// The validator of [`ENVIRONMENT_SCHEMA`], generated at build time.
+#[jsonschema::validator(
+    path = "src/environment.schema.json",
+    draft = Draft202012,
+    pattern_options = { engine = regex },
+    methods = { is_valid = false, validate = false }
+)]
+struct EnvironmentSchema;
 
 /// A project with every schema and template compiled, ready to render.
 pub struct Pipeline {
@@ -65,19 +76,18 @@ pub struct Pipeline {
     environment_schema: Schema,
     /// Chart defaults and the shared base, merged once: every environment starts from a copy.
     shared: Values,
+    /// Paths the charts' schemas mark sensitive, found once for every environment's redactor.
+    sensitive: Vec<Vec<Step>>,
 }
 
 impl Pipeline {
-    /// Compiles the project's schemas and templates; reports every error found.
-    /// Schemas and templates compile on both cores: compiling a schema (its
-    /// regexes, and the meta-schema validator it is checked against) is most
-    /// of a whole run's start-up.
+    /// Compiles the project's schemas and templates; reports every error
+    /// found. Compiling a schema (its regexes above all) is most of a whole
+    /// run's start-up, so it goes on in the background: see [`Schema::load_in_background`].
     pub fn compile(project: Project) -> Result<Pipeline, Error> {
-        let (environment_schema, compiled) = rayon::join(
-            || Schema::compile(Source::new("<pgrender environment schema>", include_str!("environment.schema.json"))),
-            || project.charts.iter().map(compile_chart).collect::<Vec<_>>(),
-        );
-        let environment_schema = environment_schema?;
+        let compiled: Vec<_> = project.charts.iter().map(compile_chart).collect();
+        let environment_schema =
+            Schema::embedded("<pgrender environment schema>", ENVIRONMENT_SCHEMA, EnvironmentSchema::iter_errors);
         let mut charts = Vec::new();
         let mut errors = Vec::new();
         for compiled in compiled {
@@ -90,24 +100,29 @@ impl Pipeline {
             return Err(err);
         }
         let shared = shared_values(&charts, project.base.as_deref())?;
-        Ok(Pipeline { project, charts, environment_schema, shared })
+        let sensitive = charts
+            .iter()
+            .flat_map(|c| sensitive_patterns(&c.schema.doc, &[Step::Key(c.chart.meta.name.clone())]))
+            .collect();
+        Ok(Pipeline { project, charts, environment_schema, shared, sensitive })
     }
 
     /// Merges and validates the values of environment `env`.
     pub fn values(&self, env: &str, overrides: &Overrides) -> Result<(Values, EnvContext), Error> {
         let values = self.merge(env, overrides)?;
-        let diagnostics = self.validate(&values, env);
-        if !diagnostics.is_empty() {
-            let redactor = self.redactor(&values);
-            return Err(Error::Values(diagnostics.into_iter().map(|d| redactor.diagnostic(d)).collect()));
-        }
-        let table = &values.tree[ENVIRONMENT_KEY];
-        let context = EnvContext {
-            name: env.to_string(),
-            provider: table["provider"].as_str().unwrap_or_default().to_string(),
-            kubernetes: table["kubernetes"].as_str().unwrap_or_default().to_string(),
-        };
+        self.check_values(&values, env)?;
+        let context = env_context(env, &values);
         Ok((values, context))
+    }
+
+    /// Fails with every schema violation of `values`, masked.
+    fn check_values(&self, values: &Values, env: &str) -> Result<(), Error> {
+        let diagnostics = self.validate(values, env)?;
+        if diagnostics.is_empty() {
+            return Ok(());
+        }
+        let redactor = self.redactor(values);
+        Err(Error::Values(diagnostics.into_iter().map(|d| redactor.diagnostic(d)).collect()))
     }
 
     /// Merges the value layers of environment `env`, lowest first, without validating them.
@@ -137,11 +152,16 @@ impl Pipeline {
         overrides: &Overrides,
         out: &Path,
     ) -> Result<(RenderedEnv, EnvReport), Error> {
-        let (values, context) = self.values(env, overrides)?;
-        let rendered = self.render_values(env, &values, &context)?;
-        let settings = Settings::from_environment(&values.tree[ENVIRONMENT_KEY]);
-        let report = EnvReport::new(&rendered, &settings, out, |template| self.template_source(template));
-        Ok((rendered, report))
+        let values = self.merge(env, overrides)?;
+        // Rendered and checked before validation, which may wait for a schema
+        // still compiling; none of it is used unless the values are valid.
+        let checked = self.render_values(env, &values, &env_context(env, &values)).map(|rendered| {
+            let settings = Settings::from_environment(values.tree.get(ENVIRONMENT_KEY).unwrap_or(&Value::Null));
+            let report = EnvReport::new(&rendered, &settings, out, |template| self.template_source(template));
+            (rendered, report)
+        });
+        self.check_values(&values, env)?;
+        checked
     }
 
     /// [`Pipeline::render_checked`] for several environments in parallel; fails if any fails to render.
@@ -185,12 +205,7 @@ impl Pipeline {
 
     /// Masks what the charts' schemas mark sensitive in `values`.
     pub fn redactor(&self, values: &Values) -> Redactor {
-        let patterns = self
-            .charts
-            .iter()
-            .flat_map(|c| sensitive_patterns(&c.schema.doc, &[Step::Key(c.chart.meta.name.clone())]))
-            .collect();
-        Redactor::new(values, patterns)
+        Redactor::new(values, self.sensitive.clone())
     }
 
     /// The schema governing top-level key `key`, if any.
@@ -208,8 +223,9 @@ impl Pipeline {
         }
     }
 
-    /// Checks merged values against the environment and chart schemas; one diagnostic per problem.
-    pub fn validate(&self, values: &Values, env: &str) -> Vec<Diagnostic> {
+    /// Checks merged values against the environment and chart schemas; one
+    /// diagnostic per problem. Fails if a schema does not compile.
+    pub fn validate(&self, values: &Values, env: &str) -> Result<Vec<Diagnostic>, Error> {
         let mut diagnostics = Vec::new();
         let known: Vec<&str> =
             std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
@@ -226,7 +242,7 @@ impl Pipeline {
                 continue;
             };
             let prefix = [Seg::Key(key.clone())];
-            for violation in schema.violations(&values.tree[key]) {
+            for violation in schema.violations(&values.tree[key])? {
                 diagnostics.push(violation_diagnostic(values, Some(schema), &prefix, &violation));
             }
         }
@@ -243,8 +259,15 @@ impl Pipeline {
             }
             diagnostics.push(d);
         }
-        diagnostics
+        Ok(diagnostics)
     }
+}
+
+/// What templates know of the environment they render for.
+fn env_context(env: &str, values: &Values) -> EnvContext {
+    let table = values.tree.get(ENVIRONMENT_KEY);
+    let text = |key: &str| table.and_then(|t| t[key].as_str()).unwrap_or_default().to_string();
+    EnvContext { name: env.to_string(), provider: text("provider"), kubernetes: text("kubernetes") }
 }
 
 /// Every value, or every error when any result failed.

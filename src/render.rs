@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use minijinja::value::Serde;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior};
-use serde::de::{IgnoredAny, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 
 use crate::error::Error;
 use crate::filters::{self, YAML_ESCAPE};
 use crate::project::{Chart, ChartMeta};
 use crate::source::{Source, SourceRef};
+use crate::yaml::{self, Node};
 
 /// Upper bound on template instructions per render, so a runaway loop in a
 /// chart ends with an error instead of hanging CI.
@@ -32,7 +32,7 @@ pub struct EnvContext {
 }
 
 /// One rendered output file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RenderedFile {
     /// Path relative to the environment's output folder, `/`-separated.
     pub path: String,
@@ -40,6 +40,8 @@ pub struct RenderedFile {
     pub template: String,
     /// The file's full text, starting with the `# Source:` line.
     pub content: String,
+    /// Its YAML documents, each a mapping, with spans into `content`.
+    pub documents: Vec<Node>,
 }
 
 /// A chart's compiled templates.
@@ -101,7 +103,9 @@ impl ChartTemplates {
             let output_path = name.strip_suffix(".j2").unwrap_or(name).to_string();
             match rendered.and_then(|text| finish(&env.name, &output_path, &template_path, &self.sources[name], &text))
             {
-                Ok(Some(content)) => files.push(RenderedFile { path: output_path, template: template_path, content }),
+                Ok(Some((content, documents))) => {
+                    files.push(RenderedFile { path: output_path, template: template_path, content, documents });
+                }
                 Ok(None) => {}
                 Err(err) => errors.push(err),
             }
@@ -152,7 +156,7 @@ pub fn render_text(template: &str, values: &serde_json::Value, env: &EnvContext)
         .get_template("template.yaml.j2")
         .and_then(|t| t.render(&ctx))
         .map_err(|e| template_error(&e, &source))?;
-    finish(&env.name, "template.yaml", "template.yaml.j2", &source, &text)
+    Ok(finish(&env.name, "template.yaml", "template.yaml.j2", &source, &text)?.map(|(content, _)| content))
 }
 
 /// What templates see: `values`, `env` and `chart`.
@@ -226,16 +230,17 @@ fn suggest(expr: &str, roots: &[(&str, &serde_json::Value)]) -> Option<String> {
     None
 }
 
-/// Normalises a rendered template into the output file's text: the
-/// `# Source:` line, empty documents dropped, every document parsed as a
-/// YAML mapping. `None` when nothing but whitespace and comments remains.
+/// Normalises a rendered template into the output file's text and its
+/// parsed documents: the `# Source:` line, empty documents dropped, every
+/// document a YAML mapping. `None` when nothing but whitespace and comments
+/// remains.
 fn finish(
     env: &str,
     path: &str,
     template: &str,
     template_source: &SourceRef,
     text: &str,
-) -> Result<Option<String>, Error> {
+) -> Result<Option<(String, Vec<Node>)>, Error> {
     let mut documents: Vec<&str> = Vec::new();
     let mut current_start = 0;
     let mut offset = 0;
@@ -261,61 +266,45 @@ fn finish(
         content.push_str(doc.trim_end());
         content.push('\n');
     }
+    let mut nodes = Vec::with_capacity(kept.len());
     for (doc, start) in kept.iter().zip(starts) {
-        if serde_yaml::from_str::<Mapping>(doc).is_ok() {
+        // The document as the file holds it, its line end included.
+        let end = start + doc.trim_end().len() + 1;
+        if let Ok(node) = yaml::parse_object(&content[start..end], start) {
+            nodes.push(node);
             continue;
         }
-        // Parsed again, into a value, only to explain what is wrong.
-        let problem = match serde_yaml::from_str::<serde_yaml::Value>(doc) {
-            Ok(serde_yaml::Value::Mapping(_)) => None,
-            Ok(_) => Some((0, "expected a Kubernetes object (a YAML mapping)".to_string())),
-            Err(err) => {
-                let at = err.location().map_or(0, |l| l.index());
-                // serde_yaml appends a position relative to the document; ours is the file's.
-                let message = err.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                Some((at, message))
-            }
-        };
-        if let Some((at, message)) = problem {
-            let rendered = Source::new(format!("{env}/{path} (rendered)"), content.clone());
-            let offset = (start + at).min(content.len());
-            let line_end = content[offset..].find('\n').map_or(content.len(), |n| offset + n);
-            let mut template = template.to_string();
-            if let Some(line) =
-                guess_template_line(&template_source.text, content[..line_end].lines().last().unwrap_or(""))
-            {
-                template = format!("{template}:{line}");
-            }
-            return Err(Error::Output {
-                rendered,
-                span: offset..line_end.max(offset + 1).min(content.len()),
-                message,
-                template,
-            });
+        let (at, message) = explain(doc);
+        let rendered = Source::new(format!("{env}/{path} (rendered)"), content.clone());
+        let offset = (start + at).min(content.len());
+        let line_end = content[offset..].find('\n').map_or(content.len(), |n| offset + n);
+        let mut template = template.to_string();
+        if let Some(line) = guess_template_line(&template_source.text, content[..line_end].lines().last().unwrap_or(""))
+        {
+            template = format!("{template}:{line}");
         }
+        return Err(Error::Output {
+            rendered,
+            span: offset..line_end.max(offset + 1).min(content.len()),
+            message,
+            template,
+        });
     }
-    Ok(Some(content))
+    Ok(Some((content, nodes)))
 }
 
-/// A YAML document that is a mapping, checked without building its value:
-/// rendering is dominated by this check, and the value would be thrown away.
-struct Mapping;
-
-impl<'de> Deserialize<'de> for Mapping {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MappingVisitor;
-        impl<'de> Visitor<'de> for MappingVisitor {
-            type Value = Mapping;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a YAML mapping")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Mapping, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Mapping)
-            }
+/// Why `doc` is not a Kubernetes object, and where in it, in `serde_yaml`'s
+/// words: parsed a second time, on this error path only.
+fn explain(doc: &str) -> (usize, String) {
+    match serde_yaml::from_str::<serde_yaml::Value>(doc) {
+        Err(err) => {
+            let at = err.location().map_or(0, |l| l.index());
+            // serde_yaml appends a position relative to the document; ours is the file's.
+            let message = err.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            (at, message)
         }
-        deserializer.deserialize_any(MappingVisitor)
+        Ok(_) => (0, "expected a Kubernetes object (a YAML mapping)".to_string()),
     }
 }
 
@@ -353,23 +342,45 @@ mod tests {
 
     #[test]
     fn drops_empty_documents_and_adds_the_source_line() {
-        let out = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "\n---\n# only a comment\n---\na: 1\n\n\n---\nb: 2\n")
-            .unwrap();
-        assert_eq!(out.as_deref(), Some("# Source: t.yaml.j2\na: 1\n---\nb: 2\n"));
+        let (content, _) =
+            finish("local", "x.yaml", "t.yaml.j2", &tpl(), "\n---\n# only a comment\n---\na: 1\n\n\n---\nb: 2\n")
+                .unwrap()
+                .unwrap();
+        assert_eq!(content, "# Source: t.yaml.j2\na: 1\n---\nb: 2\n");
+    }
+
+    #[test]
+    fn documents_are_parsed_with_spans_into_the_file() {
+        let (content, documents) =
+            finish("local", "x.yaml", "t.yaml.j2", &tpl(), "a: 1\n---\nb: é\nc: [2]\n").unwrap().unwrap();
+        assert_eq!(documents.len(), 2);
+        let c = documents[1].entry("c").unwrap();
+        assert_eq!(&content[c.key_span.clone()], "c");
+        assert_eq!(&content[c.value.span.clone()], "[2]");
+        assert_eq!(&content[documents[1].get("b").unwrap().span.clone()], "é");
     }
 
     #[test]
     fn all_empty_output_means_no_file() {
-        assert_eq!(finish("local", "x.yaml", "t.yaml.j2", &tpl(), "\n  \n# nothing\n").unwrap(), None);
+        assert!(finish("local", "x.yaml", "t.yaml.j2", &tpl(), "\n  \n# nothing\n").unwrap().is_none());
     }
 
     #[test]
     fn invalid_yaml_names_the_rendered_line_and_template() {
         let err = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "a: 1\nbad: [unclosed\n").unwrap_err();
-        let Error::Output { rendered, span, template, .. } = err else { panic!() };
+        let Error::Output { rendered, span, template, message } = err else { panic!() };
         assert_eq!(rendered.name, "local/x.yaml (rendered)");
         assert!(rendered.line_col(span.start).0 >= 2);
         assert_eq!(template, "t.yaml.j2:2");
+        assert_eq!(message, "did not find expected ',' or ']'");
+    }
+
+    #[test]
+    fn a_later_document_that_is_no_object_is_named_at_its_line() {
+        let err = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "a: 1\n---\n- x\n").unwrap_err();
+        let Error::Output { rendered, span, message, .. } = err else { panic!() };
+        assert_eq!(rendered.line_col(span.start), (4, 1));
+        assert_eq!(message, "expected a Kubernetes object (a YAML mapping)");
     }
 
     #[test]
@@ -382,14 +393,6 @@ mod tests {
         );
         assert_eq!(suggest("values.storage.zzz", &roots), None);
         assert_eq!(suggest("values.storage.size | quote", &roots), None);
-    }
-
-    #[test]
-    fn only_mappings_pass_the_quick_check() {
-        assert!(serde_yaml::from_str::<Mapping>("a: 1\nb: [x, {c: !tag d}]\n").is_ok());
-        for not_a_mapping in ["just text", "- a\n- b", "a: [unclosed", ""] {
-            assert!(serde_yaml::from_str::<Mapping>(not_a_mapping).is_err(), "{not_a_mapping}");
-        }
     }
 
     #[test]

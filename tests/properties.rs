@@ -1,13 +1,16 @@
 //! Property tests of the engine's pure parts: value merging, `--set`
 //! parsing and rendering never panic on arbitrary input, rendering is
-//! deterministic, and any string value reaches the YAML as itself (it
-//! cannot inject keys, items or documents). Case counts stay small so the
-//! suite runs in seconds on a shared machine.
+//! deterministic, any string value reaches the YAML as itself (it cannot
+//! inject keys, items or documents), and the output's YAML parse accepts
+//! exactly what `serde_yaml` reads as a mapping. Case counts stay small so
+//! the suite runs in seconds on a shared machine.
 
 use pgrender::render::{EnvContext, render_text};
 use pgrender::source::Source;
 use pgrender::values::{LayerKind, Seg, Values};
+use pgrender::yaml::parse_object;
 use proptest::prelude::*;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 fn config() -> ProptestConfig {
@@ -62,6 +65,52 @@ fn reference_merge(base: &mut Map<String, Value>, top: &Map<String, Value>) {
                 base.insert(k.clone(), v.clone());
             }
         }
+    }
+}
+
+/// A YAML mapping as `serde_yaml` reads one, without building it: what
+/// rendering accepted as a Kubernetes object before it parsed the output
+/// once for both rendering and checks.
+struct Mapping;
+
+impl<'de> Deserialize<'de> for Mapping {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MappingVisitor;
+        impl<'de> Visitor<'de> for MappingVisitor {
+            type Value = Mapping;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a YAML mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Mapping, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Mapping)
+            }
+        }
+        deserializer.deserialize_any(MappingVisitor)
+    }
+}
+
+/// Text made of YAML's significant pieces, so that random input reaches
+/// anchors, tags, flow and block collections, documents and their errors.
+fn yaml_like() -> impl Strategy<Value = String> {
+    let pieces = [
+        vec!["a", "1", "~", "é", "b: ", ": ", ":", "? ", "- ", ", ", " ", "  ", "\t", "\n", "\n  ", " # c"],
+        vec!["[", "]", "{", "}", "'", "\"", "\\", "|", ">-", "&x ", "*x", "!t ", "!!str ", "!!int "],
+        vec!["---", "...", "%YAML 1.2\n"],
+    ];
+    let piece = prop::sample::select(pieces.concat());
+    prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..config() })]
+
+    #[test]
+    fn output_documents_are_objects_exactly_when_serde_yaml_reads_a_mapping(text in yaml_like()) {
+        let expected = serde_yaml::from_str::<Mapping>(&text).is_ok();
+        prop_assert_eq!(parse_object(&text, 0).is_ok(), expected, "{:?}", text);
+        // Rendering parses each document with its line end, as the file holds it.
+        prop_assert_eq!(parse_object(&format!("{text}\n"), 0).is_ok(), expected, "{:?}", text);
     }
 }
 

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::positions::Node;
 use super::rules::{X_NAMESPACE, X_REFERENCE, X_SELECTOR, X_SERVICE, X_VOLUME};
 use super::{Finding, Object, Settings};
+use crate::yaml::Node;
 
 /// Namespaces every cluster has.
 const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -203,7 +203,7 @@ fn references(object: &Object<'_>, objects: &[Object<'_>], settings: &Settings, 
         for (i, env) in container.get("env").map(Node::items).unwrap_or_default().iter().enumerate() {
             for (key, kind) in [("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")] {
                 let Some(reference) = env.at(&["valueFrom", key]) else { continue };
-                if reference.get("optional").is_some_and(|o| o.value == super::positions::Value::Bool(true)) {
+                if reference.get("optional").is_some_and(|o| o.value == crate::yaml::Value::Bool(true)) {
                     continue;
                 }
                 if let Some(name) = reference.get("name") {

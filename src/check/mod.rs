@@ -6,7 +6,6 @@
 
 pub mod cross;
 pub mod kube_schema;
-pub mod positions;
 pub mod report;
 pub mod rules;
 pub mod settings;
@@ -18,10 +17,10 @@ use std::path::Path;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
+use crate::yaml::Node;
 pub use settings::Settings;
 
 use kube_schema::KubeSchemas;
-use positions::Node;
 use rules::Rule;
 
 /// One problem found in an environment's output.
@@ -117,10 +116,9 @@ impl Object<'_> {
 
 /// Runs every check on one rendered environment; findings of disabled rules are dropped.
 pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
-    let docs: Vec<Vec<Node>> = env.files.iter().map(|f| positions::parse(&f.content)).collect();
     let mut objects = Vec::new();
-    for (file, nodes) in docs.iter().enumerate() {
-        for doc in nodes {
+    for (file, rendered) in env.files.iter().enumerate() {
+        for doc in &rendered.documents {
             let text = |path: &[&str]| doc.at(path).and_then(Node::as_str).unwrap_or("");
             objects.push(Object {
                 file,

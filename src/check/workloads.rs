@@ -2,12 +2,12 @@
 //! workload kind, PGDATA, passwords, storage classes, replicas, resources,
 //! image tags and probes.
 
-use super::positions::{Node, Value};
 use super::rules::{
     PG_IMAGE_TAG, PG_LIMITS, PG_PASSWORD, PG_PGDATA, PG_PROBES, PG_REPLICAS, PG_REQUESTS, PG_STORAGE_CLASS, PG_WORKLOAD,
 };
 use super::{Finding, Object, Settings};
 use crate::diagnostic::Severity;
+use crate::yaml::{Node, Value};
 
 /// Image names (last path component, before the tag) of `PostgreSQL`.
 const POSTGRES_IMAGES: &[&str] = &["postgres", "postgresql", "postgis", "timescaledb", "spilo", "postgresql-repmgr"];

@@ -209,6 +209,53 @@ fn invalid_schema_files_are_reported() {
 }
 
 #[test]
+fn invalid_values_are_reported_not_what_templates_made_of_them() {
+    let run = fails_after_good_render(
+        |p| {
+            // Templates render while the schema compiles; a template failing
+            // on the invalid value must not hide (or join) the schema's verdict.
+            let template = "charts/app/templates/3-config/configmap.yaml.j2";
+            p.write(template, &format!("{}  next: {{{{ values.replicas + 1 }}}}\n", p.read(template)));
+            p.write("environments/prod.toml", "[environment]\nprovider = \"eks\"\n\n[app]\nreplicas = \"three\"\n");
+        },
+        &["--all"],
+        1,
+        "environments/prod.toml:5:12",
+    );
+    assert!(!run.stderr.contains("configmap.yaml.j2"), "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error:").count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn a_schema_that_does_not_compile_is_reported_before_a_broken_template() {
+    let run = fails_after_good_render(
+        |p| {
+            p.write("schema/app.schema.json", "{\"type\": \"object\",\n \"properties\": {\"a\": {\"type\": 5}}}");
+            p.write("charts/app/templates/3-config/configmap.yaml.j2", "{% if %}\n");
+        },
+        &["--env", "dev"],
+        1,
+        "schema/app.schema.json is not a valid JSON Schema",
+    );
+    assert!(!run.stderr.contains("configmap.yaml.j2"), "{}", run.stderr);
+}
+
+#[test]
+fn unsupported_patterns_point_at_the_pattern_and_say_why() {
+    let run = fails_after_good_render(
+        |p| {
+            let schema = p.read("schema/app.schema.json").replace("^[a-z0-9-]+$", "^(?!kube-)[a-z0-9-]+$");
+            p.write("schema/app.schema.json", &schema);
+        },
+        &["--env", "dev"],
+        1,
+        "schema/app.schema.json:7:43",
+    );
+    run.stderr_has("no look-around or backreferences");
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
 fn no_project_found_is_a_usage_error() {
     let dir = TestProject::empty();
     dir.run(&["--env", "local"]).code(2).stderr_has("no pgrender.toml").stderr_has("pgrender init");

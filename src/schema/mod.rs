@@ -2,6 +2,7 @@
 //! or file references), validating values against it, and answering
 //! questions about it (what type a path expects, which keys exist).
 
+use std::ops::Range;
 use std::path::Path;
 
 use jsonschema::error::ValidationErrorKind;
@@ -9,8 +10,11 @@ use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
 use crate::error::{Error, did_you_mean};
+use crate::parallel::Background;
 use crate::source::{Source, SourceRef};
 use crate::values::{KeyPath, Seg};
+
+mod pattern;
 
 /// A compiled JSON Schema with its source.
 pub struct Schema {
@@ -18,7 +22,26 @@ pub struct Schema {
     pub source: SourceRef,
     /// The parsed schema document.
     pub doc: Value,
-    validator: jsonschema::Validator,
+    validator: Validator,
+}
+
+/// What checks instances against a schema.
+enum Validator {
+    /// Compiled from a schema file, or why it does not compile.
+    Compiled(Result<jsonschema::Validator, Problem>),
+    /// Being compiled on another thread, waited for on first use.
+    Compiling(Background<Result<jsonschema::Validator, Problem>>),
+    /// Generated at build time for a schema pgrender embeds: compiling a
+    /// schema is a large share of a short run, and an embedded one never changes.
+    Generated(for<'i> fn(&'i Value) -> jsonschema::ErrorIterator<'i>),
+}
+
+/// Why a schema does not compile: [`Error::InvalidSchema`] without the file.
+#[derive(Debug, Clone)]
+struct Problem {
+    span: Option<Range<usize>>,
+    message: String,
+    help: Option<String>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -63,22 +86,71 @@ impl Schema {
 
     /// Compiles a schema from its source text.
     pub fn compile(source: SourceRef) -> Result<Schema, Error> {
-        let doc: Value = serde_json::from_str(&source.text).map_err(|err| Error::Syntax {
-            span: offset_of(&source.text, err.line(), err.column()),
-            message: err.to_string(),
-            file: source.clone(),
-        })?;
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&doc)
-            .map_err(|err| Error::InvalidSchema { file: source.clone(), message: err.to_string() })?;
+        let doc = parse(&source)?;
+        let validator = build(&source, &doc);
+        let schema = Schema { source, doc, validator: Validator::Compiled(validator) };
+        schema.ready()?;
+        Ok(schema)
+    }
+
+    /// Reads a schema file and starts compiling it on another thread, so
+    /// that what comes before validation (templates, merging, rendering)
+    /// overlaps the compile. A schema that does not compile is reported by
+    /// [`Schema::ready`] and [`Schema::violations`]; one that is not JSON, now.
+    pub fn load_in_background(path: &Path) -> Result<Schema, Error> {
+        let source = Source::read(path)?;
+        let doc = parse(&source)?;
+        let validator = {
+            let (source, doc) = (source.clone(), doc.clone());
+            Validator::Compiling(Background::spawn(move || build(&source, &doc)))
+        };
         Ok(Schema { source, doc, validator })
     }
 
-    /// Every violation of the schema by `instance`, in a stable order.
-    pub fn violations(&self, instance: &Value) -> Vec<Violation> {
+    /// Waits until the schema is compiled; fails if it does not compile.
+    pub fn ready(&self) -> Result<(), Error> {
+        match &self.validator {
+            Validator::Compiled(result) => self.checked(result).map(drop),
+            Validator::Compiling(background) => self.checked(background.get()).map(drop),
+            Validator::Generated(_) => Ok(()),
+        }
+    }
+
+    fn checked<'a>(
+        &self,
+        result: &'a Result<jsonschema::Validator, Problem>,
+    ) -> Result<&'a jsonschema::Validator, Error> {
+        result.as_ref().map_err(|problem| Error::InvalidSchema {
+            file: self.source.clone(),
+            span: problem.span.clone(),
+            message: problem.message.clone(),
+            help: problem.help.clone(),
+        })
+    }
+
+    /// A schema compiled into pgrender, with its build-time generated validator.
+    ///
+    /// # Panics
+    /// If `text` is not JSON: it is checked at build time by the generator.
+    pub fn embedded(
+        name: &str,
+        text: &'static str,
+        iter_errors: for<'i> fn(&'i Value) -> jsonschema::ErrorIterator<'i>,
+    ) -> Schema {
+        let doc = serde_json::from_str(text).expect("an embedded schema is JSON");
+        Schema { source: Source::new(name, text), doc, validator: Validator::Generated(iter_errors) }
+    }
+
+    /// Every violation of the schema by `instance`, in a stable order; fails
+    /// if the schema does not compile.
+    pub fn violations(&self, instance: &Value) -> Result<Vec<Violation>, Error> {
         let mut out = Vec::new();
-        for err in self.validator.iter_errors(instance) {
+        let errors = match &self.validator {
+            Validator::Compiled(result) => self.checked(result)?.iter_errors(instance),
+            Validator::Compiling(background) => self.checked(background.get())?.iter_errors(instance),
+            Validator::Generated(iter_errors) => iter_errors(instance),
+        };
+        for err in errors {
             let path: KeyPath = err
                 .instance_path()
                 .iter()
@@ -106,15 +178,22 @@ impl Schema {
                     path,
                     kind: ViolationKind::MissingKey(property.as_str().unwrap_or_default().to_string()),
                 }),
-                kind => out.push(Violation {
-                    path,
-                    kind: ViolationKind::Invalid { message: err.to_string(), expected: expected(kind) },
-                }),
+                kind => {
+                    let expected = match kind {
+                        // Custom errors carry no pattern: it is read where the error points.
+                        ValidationErrorKind::Custom { keyword, .. } if keyword == pattern::KEYWORD => {
+                            self.doc.pointer(err.schema_path().as_str()).and_then(Value::as_str).map(expected_match)
+                        }
+                        _ => None,
+                    };
+                    let expected = expected.unwrap_or_else(|| self::expected(kind));
+                    out.push(Violation { path, kind: ViolationKind::Invalid { message: err.to_string(), expected } });
+                }
             }
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out.dedup();
-        out
+        Ok(out)
     }
 
     /// The subschema describing the value at `path`, following `properties`,
@@ -172,6 +251,50 @@ impl Schema {
     }
 }
 
+/// Parses a schema's JSON.
+fn parse(source: &SourceRef) -> Result<Value, Error> {
+    serde_json::from_str(&source.text).map_err(|err| Error::Syntax {
+        span: offset_of(&source.text, err.line(), err.column()),
+        message: err.to_string(),
+        file: source.clone(),
+    })
+}
+
+/// Compiles a parsed schema, offline.
+fn build(source: &SourceRef, doc: &Value) -> Result<jsonschema::Validator, Problem> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .with_keyword(pattern::KEYWORD, pattern::compile)
+        // `patternProperties` keys: RE2 syntax, like `pattern`.
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .build(doc)
+        .map_err(|err| problem(source, &err))
+}
+
+/// Why `source` does not compile, pointing at the offending value when it is
+/// a string found in the text (a pattern, above all).
+fn problem(source: &SourceRef, err: &jsonschema::ValidationError<'_>) -> Problem {
+    let span = err.instance().as_str().and_then(|text| {
+        let quoted = serde_json::to_string(text).ok()?;
+        let start = source.text.find(&quoted)?;
+        Some(start..start + quoted.len())
+    });
+    let help = is_bad_pattern(err.kind()).then(|| {
+        "patterns use RE2 syntax, as Helm's schema validation does: no look-around or backreferences".to_string()
+    });
+    Problem { span, message: err.to_string(), help }
+}
+
+/// Whether a schema does not compile because of a regex: a `pattern`, or a
+/// `patternProperties` key.
+fn is_bad_pattern(kind: &ValidationErrorKind) -> bool {
+    match kind {
+        ValidationErrorKind::Format { format } => format == "regex",
+        ValidationErrorKind::Custom { keyword, .. } => keyword == pattern::KEYWORD,
+        _ => false,
+    }
+}
+
 /// A short "expected …" label for the caret.
 fn expected(kind: &ValidationErrorKind) -> String {
     match kind {
@@ -184,7 +307,7 @@ fn expected(kind: &ValidationErrorKind) -> String {
             None => format!("expected one of {options}"),
         },
         ValidationErrorKind::Constant { expected_value } => format!("expected {expected_value}"),
-        ValidationErrorKind::Pattern { pattern } => format!("expected a match for /{pattern}/"),
+        ValidationErrorKind::Pattern { pattern } => expected_match(pattern),
         ValidationErrorKind::Minimum { limit } => format!("expected at least {limit}"),
         ValidationErrorKind::Maximum { limit } => format!("expected at most {limit}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => format!("expected more than {limit}"),
@@ -195,6 +318,10 @@ fn expected(kind: &ValidationErrorKind) -> String {
         ValidationErrorKind::MaxItems { limit } => format!("expected at most {limit} items"),
         _ => "does not match the schema".to_string(),
     }
+}
+
+fn expected_match(pattern: &str) -> String {
+    format!("expected a match for /{pattern}/")
 }
 
 fn type_names(kind: &jsonschema::error::TypeKind) -> String {
@@ -208,7 +335,7 @@ fn type_names(kind: &jsonschema::error::TypeKind) -> String {
 }
 
 /// The byte offset of a 1-based line and column (as `serde_json` reports them).
-fn offset_of(text: &str, line: usize, column: usize) -> std::ops::Range<usize> {
+fn offset_of(text: &str, line: usize, column: usize) -> Range<usize> {
     let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
     let offset = (start + column.saturating_sub(1)).min(text.len());
     offset..offset
@@ -235,7 +362,7 @@ mod tests {
 
     #[test]
     fn unknown_keys_get_their_own_path_and_a_suggestion() {
-        let v = schema().violations(&json!({"replicsa": 1, "image": {"tag": "16"}}));
+        let v = schema().violations(&json!({"replicsa": 1, "image": {"tag": "16"}})).unwrap();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].path, vec![Seg::Key("replicsa".into())]);
         assert_eq!(v[0].kind, ViolationKind::UnknownKey { suggestion: Some("replicas".into()) });
@@ -243,7 +370,7 @@ mod tests {
 
     #[test]
     fn reports_every_violation() {
-        let v = schema().violations(&json!({"replicas": "two", "image": {}}));
+        let v = schema().violations(&json!({"replicas": "two", "image": {}})).unwrap();
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(matches!(&v[0].kind, ViolationKind::MissingKey(k) if k == "tag"));
         assert!(matches!(&v[1].kind, ViolationKind::Invalid { expected, .. } if expected == "expected integer"));
@@ -263,6 +390,19 @@ mod tests {
         let s = Schema::compile(Source::new("s.json", doc.to_string())).unwrap();
         assert_eq!(s.description(&[Seg::Key("port".into())]), Some("The port."));
         assert!(!s.expects_string(&[Seg::Key("port".into())]));
+    }
+
+    #[test]
+    fn a_pattern_behind_a_ref_is_named_in_the_label() {
+        let doc = json!({"properties": {"size": {"$ref": "#/$defs/quantity"}},
+            "$defs": {"quantity": {"type": "string", "pattern": "^[0-9]+Gi$"}}});
+        let s = Schema::compile(Source::new("s.json", doc.to_string())).unwrap();
+        let v = s.violations(&json!({"size": "ten"})).unwrap();
+        let expected = ViolationKind::Invalid {
+            message: r#""ten" does not match "^[0-9]+Gi$""#.into(),
+            expected: "expected a match for /^[0-9]+Gi$/".into(),
+        };
+        assert_eq!(v, [Violation { path: vec![Seg::Key("size".into())], kind: expected }]);
     }
 
     #[test]
