@@ -82,8 +82,8 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Compiles the project's schemas and templates; reports every error
-    /// found. Compiling a schema (its regexes above all) is most of a whole
-    /// run's start-up, so it goes on in the background: see [`Schema::load_in_background`].
+    /// found. Compiling a chart's schema is the largest part of a whole run's
+    /// start-up, so it goes on in the background: see [`Schema::load_in_background`].
     pub fn compile(project: Project) -> Result<Pipeline, Error> {
         let compiled: Vec<_> = project.charts.iter().map(compile_chart).collect();
         let environment_schema =
