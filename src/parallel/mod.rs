@@ -59,6 +59,11 @@ impl<T: Send + 'static> Background<T> {
         Background { handle: Mutex::new(Some(handle)), value: OnceLock::new() }
     }
 
+    /// A value already computed, for callers that take either kind.
+    pub fn done(value: T) -> Self {
+        Background { handle: Mutex::new(None), value: OnceLock::from(value) }
+    }
+
     /// The value, waiting for it if it is not computed yet; a panic on the
     /// computing thread is resumed here.
     pub fn get(&self) -> &T {
@@ -86,6 +91,11 @@ mod tests {
         let first: *const Vec<i32> = value.get();
         assert_eq!(value.get(), &vec![1, 2, 3]);
         assert!(std::ptr::eq(first, value.get()));
+    }
+
+    #[test]
+    fn a_value_already_computed_is_there_at_once() {
+        assert_eq!(Background::done(5).get(), &5);
     }
 
     #[test]

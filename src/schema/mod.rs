@@ -27,10 +27,9 @@ pub struct Schema {
 
 /// What checks instances against a schema.
 enum Validator {
-    /// Compiled from a schema file, or why it does not compile.
-    Compiled(Result<jsonschema::Validator, Problem>),
-    /// Being compiled on another thread, waited for on first use.
-    Compiling(Background<Result<jsonschema::Validator, Problem>>),
+    /// Compiled from a schema file (perhaps still on another thread, waited
+    /// for on first use), or why it does not compile.
+    Compiled(Background<Result<jsonschema::Validator, Problem>>),
     /// Generated at build time for a schema pgrender embeds: compiling a
     /// schema is a large share of a short run, and an embedded one never changes.
     Generated(for<'i> fn(&'i Value) -> jsonschema::ErrorIterator<'i>),
@@ -88,7 +87,7 @@ impl Schema {
     pub fn compile(source: SourceRef) -> Result<Schema, Error> {
         let doc = parse(&source)?;
         let validator = build(&source, &doc);
-        let schema = Schema { source, doc, validator: Validator::Compiled(validator) };
+        let schema = Schema { source, doc, validator: Validator::Compiled(Background::done(validator)) };
         schema.ready()?;
         Ok(schema)
     }
@@ -102,7 +101,7 @@ impl Schema {
         let doc = parse(&source)?;
         let validator = {
             let (source, doc) = (source.clone(), doc.clone());
-            Validator::Compiling(Background::spawn(move || build(&source, &doc)))
+            Validator::Compiled(Background::spawn(move || build(&source, &doc)))
         };
         Ok(Schema { source, doc, validator })
     }
@@ -110,8 +109,7 @@ impl Schema {
     /// Waits until the schema is compiled; fails if it does not compile.
     pub fn ready(&self) -> Result<(), Error> {
         match &self.validator {
-            Validator::Compiled(result) => self.checked(result).map(drop),
-            Validator::Compiling(background) => self.checked(background.get()).map(drop),
+            Validator::Compiled(result) => self.checked(result.get()).map(drop),
             Validator::Generated(_) => Ok(()),
         }
     }
@@ -146,8 +144,7 @@ impl Schema {
     pub fn violations(&self, instance: &Value) -> Result<Vec<Violation>, Error> {
         let mut out = Vec::new();
         let errors = match &self.validator {
-            Validator::Compiled(result) => self.checked(result)?.iter_errors(instance),
-            Validator::Compiling(background) => self.checked(background.get())?.iter_errors(instance),
+            Validator::Compiled(result) => self.checked(result.get())?.iter_errors(instance),
             Validator::Generated(iter_errors) => iter_errors(instance),
         };
         for err in errors {
