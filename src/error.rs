@@ -99,6 +99,18 @@ pub enum Error {
         /// The template that produced it.
         template: String,
     },
+    /// Two templates map to the same output file; nothing was rendered.
+    #[error("{}", collision_message(path, *clash))]
+    PathCollision {
+        /// The output path (of the second template).
+        path: String,
+        /// The template that claims it first, in project order.
+        first: crate::collision::Output,
+        /// The template that claims it again.
+        second: crate::collision::Output,
+        /// How the two clash.
+        clash: crate::collision::Clash,
+    },
     /// `init` would overwrite files that already exist; nothing was written.
     #[error("{} already holds {} of the starter project's files; nothing was written", display_path(dir), existing.len())]
     InitConflict {
@@ -265,11 +277,39 @@ impl Error {
                     .note(format!("existing: {}", abbreviated(existing, 4)))
                     .help("pass --force to overwrite them, or choose an empty folder"),
             ],
+            Error::PathCollision { first, second, clash, .. } => {
+                let place = |o: &crate::collision::Output| format!("{} (chart `{}`)", o.template, o.chart);
+                let (first_role, second_role) = match clash {
+                    crate::collision::Clash::FileIsFolder => ("renders the file", "needs the folder"),
+                    _ => ("renders", "renders"),
+                };
+                vec![
+                    Diagnostic::error(self.to_string())
+                        .note(format!("{first_role}: {} -> {}", place(first), first.path))
+                        .note(format!("{second_role}: {} -> {}", place(second), second.path))
+                        .help(
+                            "rename one template, keeping its numbered folder (the folder sets the apply order; \
+                             the file name only has to be unique), e.g. 1-namespaces/backend-namespace.yaml.j2",
+                        ),
+                ]
+            }
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }
             Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
             _ => vec![Diagnostic::error(self.to_string())],
+        }
+    }
+}
+
+fn collision_message(path: &str, clash: crate::collision::Clash) -> String {
+    match clash {
+        crate::collision::Clash::SamePath => format!("two templates render the same output file `{path}`"),
+        crate::collision::Clash::CaseOnly => {
+            format!("two templates render output files that differ only in case (`{path}`)")
+        }
+        crate::collision::Clash::FileIsFolder => {
+            format!("a template renders a file where another needs a folder (`{path}`)")
         }
     }
 }

@@ -1,0 +1,131 @@
+//! Output paths claimed twice. Every chart of a project writes into the same
+//! numbered tree, so two templates (of one chart or of two) can map to the
+//! same output file, and the later one would silently replace the earlier.
+//! Found when the project compiles, before any environment renders or
+//! anything is written, whatever each environment would render.
+
+use std::collections::BTreeMap;
+
+use crate::error::Error;
+
+/// One output template: the file it renders and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Path in the environment's folder, e.g. `1-namespaces/namespaces.yaml`.
+    pub path: String,
+    /// The template, relative to the project root.
+    pub template: String,
+    /// The chart it belongs to.
+    pub chart: String,
+}
+
+/// How two outputs clash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clash {
+    /// Both render the same file.
+    SamePath,
+    /// Their paths differ only in case: one file on macOS and Windows checkouts.
+    CaseOnly,
+    /// The first renders a file where the second needs a folder.
+    FileIsFolder,
+}
+
+/// Fails with one error per clash between `outputs` (in project order).
+pub fn check(outputs: &[Output]) -> Result<(), Error> {
+    let mut errors = Vec::new();
+    // Keyed by the lower-cased path: case-insensitive file systems are common
+    // where the committed tree is checked out.
+    let mut seen: BTreeMap<String, &Output> = BTreeMap::new();
+    for output in outputs {
+        match seen.get(&output.path.to_lowercase()) {
+            Some(first) => {
+                let clash = if first.path == output.path { Clash::SamePath } else { Clash::CaseOnly };
+                errors.push(collision(first, output, clash));
+            }
+            None => {
+                seen.insert(output.path.to_lowercase(), output);
+            }
+        }
+    }
+    for output in outputs {
+        let mut folder = String::new();
+        for part in output.path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+            if !folder.is_empty() {
+                folder.push('/');
+            }
+            folder.push_str(&part.to_lowercase());
+            if let Some(file) = seen.get(&folder) {
+                errors.push(collision(file, output, Clash::FileIsFolder));
+            }
+        }
+    }
+    Error::collect(errors).map_or(Ok(()), Err)
+}
+
+fn collision(first: &Output, second: &Output, clash: Clash) -> Error {
+    Error::PathCollision { path: second.path.clone(), first: first.clone(), second: second.clone(), clash }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(chart: &str, path: &str) -> Output {
+        Output { path: path.into(), template: format!("charts/{chart}/templates/{path}.j2"), chart: chart.into() }
+    }
+
+    fn clashes(outputs: &[Output]) -> Vec<(String, String, Clash)> {
+        let errors = match check(outputs) {
+            Ok(()) => return Vec::new(),
+            Err(Error::Many(errors)) => errors,
+            Err(err) => vec![err],
+        };
+        errors
+            .into_iter()
+            .map(|e| match e {
+                Error::PathCollision { first, second, clash, .. } => (first.template, second.template, clash),
+                other => panic!("{other}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn distinct_paths_pass() {
+        let outputs = [output("postgres", "1-namespaces/namespaces.yaml"), output("backend", "5-backend/app.yaml")];
+        assert!(clashes(&outputs).is_empty());
+    }
+
+    #[test]
+    fn two_charts_rendering_one_file_name_both_templates_in_order() {
+        let outputs = [
+            output("postgres", "1-namespaces/namespaces.yaml"),
+            output("backend", "1-namespaces/namespaces.yaml"),
+        ];
+        assert_eq!(
+            clashes(&outputs),
+            [(
+                "charts/postgres/templates/1-namespaces/namespaces.yaml.j2".to_string(),
+                "charts/backend/templates/1-namespaces/namespaces.yaml.j2".to_string(),
+                Clash::SamePath
+            )]
+        );
+    }
+
+    #[test]
+    fn paths_that_differ_only_in_case_clash() {
+        let outputs = [output("a", "4-db/Service.yaml"), output("b", "4-db/service.yaml")];
+        assert_eq!(clashes(&outputs)[0].2, Clash::CaseOnly);
+    }
+
+    #[test]
+    fn a_file_where_another_template_needs_a_folder_clashes() {
+        let outputs = [output("a", "5-backend"), output("b", "5-backend/app.yaml")];
+        assert_eq!(clashes(&outputs)[0].2, Clash::FileIsFolder);
+    }
+
+    #[test]
+    fn every_clash_is_reported() {
+        let outputs = [output("a", "x.yaml"), output("b", "x.yaml"), output("c", "x.yaml"), output("c", "y.yaml")];
+        assert_eq!(clashes(&outputs).len(), 2);
+    }
+}
