@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::diagnostic::Diagnostic;
 use crate::error::Error;
 
 /// One output template: the file it renders and where it comes from.
@@ -64,6 +65,37 @@ pub fn check(outputs: &[Output]) -> Result<(), Error> {
 
 fn collision(first: &Output, second: &Output, clash: Clash) -> Error {
     Error::PathCollision { path: second.path.clone(), first: first.clone(), second: second.clone(), clash }
+}
+
+/// The error's one-line summary.
+pub fn message(path: &str, clash: Clash) -> String {
+    match clash {
+        Clash::SamePath => format!("two templates render the same output file `{path}`"),
+        Clash::CaseOnly => format!("two templates render output files that differ only in case (`{path}`)"),
+        Clash::FileIsFolder => format!("a template renders a file where another needs a folder (`{path}`)"),
+    }
+}
+
+/// Adds both templates and a way out to the error's diagnostic.
+pub fn explain(diagnostic: Diagnostic, first: &Output, second: &Output, clash: Clash) -> Diagnostic {
+    let place = |o: &Output| format!("{} (chart `{}`)", o.template, o.chart);
+    let diagnostic = match clash {
+        Clash::SamePath => diagnostic.note(place(first)).note(place(second)),
+        Clash::CaseOnly => diagnostic
+            .note(format!("{} renders {}", place(first), first.path))
+            .note(format!("{} renders {}", place(second), second.path)),
+        Clash::FileIsFolder => diagnostic
+            .note(format!("{} renders the file {}", place(first), first.path))
+            .note(format!("{} renders {}", place(second), second.path)),
+    };
+    let (folder, file) = second.template.rsplit_once('/').unwrap_or(("", &second.template));
+    match clash {
+        Clash::FileIsFolder => diagnostic.help(format!("rename {}: a file and a folder cannot share a name", first.template)),
+        _ => diagnostic.help(format!(
+            "rename one of them, keeping its numbered folder (the folder sets the apply order, the file name only has to be unique), e.g. {folder}/{}-{file}",
+            second.chart
+        )),
+    }
 }
 
 #[cfg(test)]

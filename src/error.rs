@@ -100,7 +100,7 @@ pub enum Error {
         template: String,
     },
     /// Two templates map to the same output file; nothing was rendered.
-    #[error("{}", collision_message(path, *clash))]
+    #[error("{}", crate::collision::message(path, *clash))]
     PathCollision {
         /// The output path (of the second template).
         path: String,
@@ -278,38 +278,13 @@ impl Error {
                     .help("pass --force to overwrite them, or choose an empty folder"),
             ],
             Error::PathCollision { first, second, clash, .. } => {
-                let place = |o: &crate::collision::Output| format!("{} (chart `{}`)", o.template, o.chart);
-                let (first_role, second_role) = match clash {
-                    crate::collision::Clash::FileIsFolder => ("renders the file", "needs the folder"),
-                    _ => ("renders", "renders"),
-                };
-                vec![
-                    Diagnostic::error(self.to_string())
-                        .note(format!("{first_role}: {} -> {}", place(first), first.path))
-                        .note(format!("{second_role}: {} -> {}", place(second), second.path))
-                        .help(
-                            "rename one template, keeping its numbered folder (the folder sets the apply order; \
-                             the file name only has to be unique), e.g. 1-namespaces/backend-namespace.yaml.j2",
-                        ),
-                ]
+                vec![crate::collision::explain(Diagnostic::error(self.to_string()), first, second, *clash)]
             }
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }
             Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
             _ => vec![Diagnostic::error(self.to_string())],
-        }
-    }
-}
-
-fn collision_message(path: &str, clash: crate::collision::Clash) -> String {
-    match clash {
-        crate::collision::Clash::SamePath => format!("two templates render the same output file `{path}`"),
-        crate::collision::Clash::CaseOnly => {
-            format!("two templates render output files that differ only in case (`{path}`)")
-        }
-        crate::collision::Clash::FileIsFolder => {
-            format!("a template renders a file where another needs a folder (`{path}`)")
         }
     }
 }
