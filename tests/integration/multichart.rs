@@ -85,6 +85,14 @@ fn the_record_lists_every_written_file_once_with_its_hash() {
         paths.dedup();
         assert_eq!(paths.len(), files.len() - 1, "{env}: a path is listed twice:\n{record}");
     }
+    // A second template for a path already written cannot get into the record.
+    let record = project.read("k8s-manifests/local/.pgrender-manifest");
+    project.write(
+        "charts/backend/templates/4-database/postgres-statefulset.yaml.j2",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: wealist\ndata:\n  a: b\n",
+    );
+    project.run(&["--all"]).code(1);
+    assert_eq!(project.read("k8s-manifests/local/.pgrender-manifest"), record);
 }
 
 #[test]
