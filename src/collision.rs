@@ -81,9 +81,11 @@ pub fn explain(diagnostic: Diagnostic, first: &Output, second: &Output, clash: C
     let place = |o: &Output| format!("{} (chart `{}`)", o.template, o.chart);
     let diagnostic = match clash {
         Clash::SamePath => diagnostic.note(place(first)).note(place(second)),
-        Clash::CaseOnly => diagnostic
-            .note(format!("{} renders {}", place(first), first.path))
-            .note(format!("{} renders {}", place(second), second.path)),
+        Clash::CaseOnly => diagnostic.note(format!("{} renders {}", place(first), first.path)).note(format!(
+            "{} renders {}",
+            place(second),
+            second.path
+        )),
         Clash::FileIsFolder => diagnostic
             .note(format!("{} renders the file {}", place(first), first.path))
             .note(format!("{} renders {}", place(second), second.path)),
@@ -129,10 +131,8 @@ mod tests {
 
     #[test]
     fn two_charts_rendering_one_file_name_both_templates_in_order() {
-        let outputs = [
-            output("postgres", "1-namespaces/namespaces.yaml"),
-            output("backend", "1-namespaces/namespaces.yaml"),
-        ];
+        let outputs =
+            [output("postgres", "1-namespaces/namespaces.yaml"), output("backend", "1-namespaces/namespaces.yaml")];
         assert_eq!(
             clashes(&outputs),
             [(

@@ -128,9 +128,7 @@ impl ChartTemplates {
 
     /// Every output template as (output path, template path), in name order.
     pub fn output_paths(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        self.outputs.iter().map(|name| {
-            (output_file(name).to_string(), format!("{}/{name}", self.rel_templates))
-        })
+        self.outputs.iter().map(|name| (output_file(name).to_string(), format!("{}/{name}", self.rel_templates)))
     }
 }
 

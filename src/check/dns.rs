@@ -105,10 +105,9 @@ fn resolve(
             None if services.is_empty() => format!(
                 "the tree renders no Service in `{namespace}`; if it is created elsewhere, add \"{namespace}\" to `existingNamespaces` in the [environment] table"
             ),
-            None => format!(
-                "Services in `{namespace}`: {}",
-                services.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
-            ),
+            None => {
+                format!("Services in `{namespace}`: {}", services.iter().map(|s| s.name).collect::<Vec<_>>().join(", "))
+            }
         };
         out.push(finding.help(help));
         return;
@@ -263,12 +262,7 @@ mod tests {
                 Some(5433),
                 true,
             ),
-            (
-                "host=postgres-service.postgresql-prod port=5432",
-                "postgres-service.postgresql-prod",
-                None,
-                false,
-            ),
+            ("host=postgres-service.postgresql-prod port=5432", "postgres-service.postgresql-prod", None, false),
             (
                 "postgres-0.postgres-service.postgresql-prod.svc.cluster.local:5432",
                 "postgres-0.postgres-service.postgresql-prod.svc.cluster.local:5432",
@@ -284,11 +278,10 @@ mod tests {
     #[test]
     fn lists_give_one_reference_each() {
         let found = names("a.data:5432,b.data:5433 c.data.svc");
-        assert_eq!(found.iter().map(|f| (f.0, f.3)).collect::<Vec<_>>(), [
-            ("a.data:5432", Some(5432)),
-            ("b.data:5433", Some(5433)),
-            ("c.data.svc", None)
-        ]);
+        assert_eq!(
+            found.iter().map(|f| (f.0, f.3)).collect::<Vec<_>>(),
+            [("a.data:5432", Some(5432)), ("b.data:5433", Some(5433)), ("c.data.svc", None)]
+        );
     }
 
     #[test]
@@ -314,7 +307,8 @@ mod tests {
     const TREE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: data\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: data\nspec:\n  ports:\n  - port: 5432\n";
 
     fn findings(config: &str, settings: impl FnOnce(&mut Settings)) -> Vec<String> {
-        let config = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: data\ndata:\n{config}");
+        let config =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: data\ndata:\n{config}");
         let mut s = Settings::default();
         settings(&mut s);
         let mut out = Vec::new();
@@ -332,19 +326,28 @@ mod tests {
     #[test]
     fn a_name_or_port_nothing_serves_is_found_at_its_characters() {
         assert!(findings("  url: postgres://u@db.data:5432/app\n", |_| {}).is_empty());
-        assert_eq!(findings("  url: \"postgres://u@dbb.data:5432/app\"\n", |_| {}), [
-            "data.url @dbb.data:5432 `dbb.data:5432` names Service `dbb` in namespace `data`, which the tree does not render"
-        ]);
-        assert_eq!(findings("  host: |\n    first\n    db.data.svc:6432\n", |_| {}), [
-            "data.host @db.data.svc:6432 Service data/db does not expose port 6432 (named in `db.data.svc:6432`)"
-        ]);
+        assert_eq!(
+            findings("  url: \"postgres://u@dbb.data:5432/app\"\n", |_| {}),
+            [
+                "data.url @dbb.data:5432 `dbb.data:5432` names Service `dbb` in namespace `data`, which the tree does not render"
+            ]
+        );
+        assert_eq!(
+            findings("  host: |\n    first\n    db.data.svc:6432\n", |_| {}),
+            ["data.host @db.data.svc:6432 Service data/db does not expose port 6432 (named in `db.data.svc:6432`)"]
+        );
     }
 
     #[test]
     fn unknown_namespaces_count_only_in_the_svc_form() {
         assert!(findings("  site: https://docs.example.com/x and config.yaml\n", |_| {}).is_empty());
         assert_eq!(findings("  host: cache.other.svc\n", |_| {}).len(), 1);
-        assert!(findings("  host: cache.other.svc\n", |s| { s.existing_namespaces.insert("other".into()); }).is_empty());
+        assert!(
+            findings("  host: cache.other.svc\n", |s| {
+                s.existing_namespaces.insert("other".into());
+            })
+            .is_empty()
+        );
         assert!(findings("  a: kube-dns.kube-system.svc\n  b: kubernetes.default.svc:443\n", |_| {}).is_empty());
     }
 }

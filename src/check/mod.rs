@@ -7,8 +7,8 @@
 pub mod cross;
 mod dns;
 mod identity;
-mod postgres;
 pub mod kube_schema;
+mod postgres;
 pub mod report;
 pub mod rules;
 pub mod settings;
@@ -284,7 +284,8 @@ impl EnvReport {
             if let Some((other, span)) = &f.related {
                 let source = &self.sources[*other];
                 let (line, col) = source.line_col(span.start);
-                let template_line = self.line_in_template(*other, span.start).map(|l| format!(":{l}")).unwrap_or_default();
+                let template_line =
+                    self.line_in_template(*other, span.start).map(|l| format!(":{l}")).unwrap_or_default();
                 d = d.note(format!(
                     "see also {}:{line}:{col}, rendered from {}{template_line}",
                     source.name, self.templates[*other].0

@@ -41,7 +41,9 @@ pub fn runs_postgres(object: &Object<'_>, container: &Node, image: &str) -> bool
             names.split(',').any(|n| n.trim() == name)
         }
         // Spilo images carry the major version in the name: spilo-16.
-        None => POSTGRES_IMAGES.contains(&image) || image.strip_prefix("spilo-").is_some_and(|v| v.parse::<u32>().is_ok()),
+        None => {
+            POSTGRES_IMAGES.contains(&image) || image.strip_prefix("spilo-").is_some_and(|v| v.parse::<u32>().is_ok())
+        }
     }
 }
 
@@ -74,7 +76,9 @@ mod tests {
 
     /// Which containers of a pod (names) count as `PostgreSQL`.
     fn postgres_containers(annotations: &str, containers: &[(&str, &str)]) -> Vec<String> {
-        let mut yaml = format!("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n{annotations}spec:\n  template:\n    spec:\n      containers:\n");
+        let mut yaml = format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n{annotations}spec:\n  template:\n    spec:\n      containers:\n"
+        );
         for (name, image) in containers {
             yaml.push_str(&format!("      - name: {name}\n        image: {image}\n"));
         }

@@ -217,4 +217,20 @@ mod tests {
             schema["properties"]["rules"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(listed, ids);
     }
+
+    #[test]
+    fn the_readme_rules_table_is_this_catalogue() {
+        let readme = include_str!("../../README.md");
+        let table =
+            readme.split("| ID | severity | what | why |\n| --- | --- | --- | --- |\n").nth(1).expect("the table");
+        let rows: Vec<&str> = table.lines().take_while(|l| l.starts_with('|')).collect();
+        let expected: Vec<String> = ALL
+            .iter()
+            .map(|r| {
+                let severity = if r.severity == Severity::Error { "error" } else { "warning" };
+                format!("| {} | {severity} | {} | {} |", r.id, r.title, r.rationale)
+            })
+            .collect();
+        assert_eq!(rows, expected, "README.md's Rules table differs from `pgrender rules`");
+    }
 }

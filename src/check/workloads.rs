@@ -3,10 +3,10 @@
 //! image tags and probes. Most hold for any workload; PGDATA and replicas
 //! are checked on `PostgreSQL` containers only (see [`super::postgres`]).
 
+use super::postgres::{image_name, runs_postgres};
 use super::rules::{
     PG_IMAGE_TAG, PG_LIMITS, PG_PASSWORD, PG_PGDATA, PG_PROBES, PG_REPLICAS, PG_REQUESTS, PG_STORAGE_CLASS, PG_WORKLOAD,
 };
-use super::postgres::{image_name, runs_postgres};
 use super::{Finding, Object, Settings};
 use crate::diagnostic::Severity;
 use crate::yaml::{Node, Value};
@@ -36,8 +36,7 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
             let image = container.get("image");
             let name = image.and_then(Node::as_str).map(image_name).unwrap_or_default();
             let is_postgres = runs_postgres(object, container, name);
-            let is_db =
-                is_postgres || DATABASE_IMAGES.contains(&name) || (CACHE_IMAGES.contains(&name) && has_claim);
+            let is_db = is_postgres || DATABASE_IMAGES.contains(&name) || (CACHE_IMAGES.contains(&name) && has_claim);
             postgres |= is_postgres;
             if let (true, Some(image)) = (is_db, image) {
                 if matches!(object.kind, "Deployment" | "ReplicaSet" | "DaemonSet") {
@@ -371,7 +370,10 @@ mod tests {
     #[test]
     fn tag_advice_names_the_image() {
         let help = |image: &str| findings(image, "").into_iter().find(|f| f.0 == "PG007").unwrap().1;
-        assert_eq!(help("registry:5000/acme/backend"), "pin a version tag, e.g. registry:5000/acme/backend:<version>, or a digest");
+        assert_eq!(
+            help("registry:5000/acme/backend"),
+            "pin a version tag, e.g. registry:5000/acme/backend:<version>, or a digest"
+        );
         assert_eq!(help("nginx:latest"), "pin a version tag, e.g. nginx:<version>, or a digest");
     }
 }
