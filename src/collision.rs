@@ -63,40 +63,56 @@ pub fn check(outputs: &[Output]) -> Result<(), Error> {
     Error::collect(errors).map_or(Ok(()), Err)
 }
 
+/// Two outputs that cannot both be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collision {
+    /// The template that claims the path first, in project order.
+    pub first: Output,
+    /// The template that claims it again.
+    pub second: Output,
+    /// How the two clash.
+    pub clash: Clash,
+}
+
 fn collision(first: &Output, second: &Output, clash: Clash) -> Error {
-    Error::PathCollision { path: second.path.clone(), first: first.clone(), second: second.clone(), clash }
+    Error::PathCollision(Box::new(Collision { first: first.clone(), second: second.clone(), clash }))
 }
 
-/// The error's one-line summary.
-pub fn message(path: &str, clash: Clash) -> String {
-    match clash {
-        Clash::SamePath => format!("two templates render the same output file `{path}`"),
-        Clash::CaseOnly => format!("two templates render output files that differ only in case (`{path}`)"),
-        Clash::FileIsFolder => format!("a template renders a file where another needs a folder (`{path}`)"),
+impl Collision {
+    /// The error's one-line summary.
+    pub fn message(&self) -> String {
+        let path = &self.second.path;
+        match self.clash {
+            Clash::SamePath => format!("two templates render the same output file `{path}`"),
+            Clash::CaseOnly => format!("two templates render output files that differ only in case (`{path}`)"),
+            Clash::FileIsFolder => format!("a template renders a file where another needs a folder (`{path}`)"),
+        }
     }
-}
 
-/// Adds both templates and a way out to the error's diagnostic.
-pub fn explain(diagnostic: Diagnostic, first: &Output, second: &Output, clash: Clash) -> Diagnostic {
-    let place = |o: &Output| format!("{} (chart `{}`)", o.template, o.chart);
-    let diagnostic = match clash {
-        Clash::SamePath => diagnostic.note(place(first)).note(place(second)),
-        Clash::CaseOnly => diagnostic.note(format!("{} renders {}", place(first), first.path)).note(format!(
-            "{} renders {}",
-            place(second),
-            second.path
-        )),
-        Clash::FileIsFolder => diagnostic
-            .note(format!("{} renders the file {}", place(first), first.path))
-            .note(format!("{} renders {}", place(second), second.path)),
-    };
-    let (folder, file) = second.template.rsplit_once('/').unwrap_or(("", &second.template));
-    match clash {
-        Clash::FileIsFolder => diagnostic.help(format!("rename {}: a file and a folder cannot share a name", first.template)),
-        _ => diagnostic.help(format!(
+    /// The error with both templates and a way out.
+    pub fn diagnostic(&self) -> Diagnostic {
+        let (first, second) = (&self.first, &self.second);
+        let place = |o: &Output| format!("{} (chart `{}`)", o.template, o.chart);
+        let diagnostic = Diagnostic::error(self.message());
+        let diagnostic = match self.clash {
+            Clash::SamePath => diagnostic.note(place(first)).note(place(second)),
+            Clash::CaseOnly => diagnostic.note(format!("{} renders {}", place(first), first.path)).note(format!(
+                "{} renders {}",
+                place(second),
+                second.path
+            )),
+            Clash::FileIsFolder => diagnostic
+                .note(format!("{} renders the file {}", place(first), first.path))
+                .note(format!("{} renders {}", place(second), second.path)),
+        };
+        if self.clash == Clash::FileIsFolder {
+            return diagnostic.help(format!("rename {}: a file and a folder cannot share a name", first.template));
+        }
+        let (folder, file) = second.template.rsplit_once('/').unwrap_or(("", &second.template));
+        diagnostic.help(format!(
             "rename one of them, keeping its numbered folder (the folder sets the apply order, the file name only has to be unique), e.g. {folder}/{}-{file}",
             second.chart
-        )),
+        ))
     }
 }
 
@@ -117,7 +133,7 @@ mod tests {
         errors
             .into_iter()
             .map(|e| match e {
-                Error::PathCollision { first, second, clash, .. } => (first.template, second.template, clash),
+                Error::PathCollision(c) => (c.first.template, c.second.template, c.clash),
                 other => panic!("{other}"),
             })
             .collect()

@@ -100,17 +100,8 @@ pub enum Error {
         template: String,
     },
     /// Two templates map to the same output file; nothing was rendered.
-    #[error("{}", crate::collision::message(path, *clash))]
-    PathCollision {
-        /// The output path (of the second template).
-        path: String,
-        /// The template that claims it first, in project order.
-        first: crate::collision::Output,
-        /// The template that claims it again.
-        second: crate::collision::Output,
-        /// How the two clash.
-        clash: crate::collision::Clash,
-    },
+    #[error("{}", .0.message())]
+    PathCollision(Box<crate::collision::Collision>),
     /// `init` would overwrite files that already exist; nothing was written.
     #[error("{} already holds {} of the starter project's files; nothing was written", display_path(dir), existing.len())]
     InitConflict {
@@ -277,9 +268,7 @@ impl Error {
                     .note(format!("existing: {}", abbreviated(existing, 4)))
                     .help("pass --force to overwrite them, or choose an empty folder"),
             ],
-            Error::PathCollision { first, second, clash, .. } => {
-                vec![crate::collision::explain(Diagnostic::error(self.to_string()), first, second, *clash)]
-            }
+            Error::PathCollision(collision) => vec![collision.diagnostic()],
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }

@@ -42,16 +42,23 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
         .iter()
         .filter_map(|o| if o.kind == "Namespace" { Some(o.name) } else { o.namespace.filter(|_| o.is_namespaced()) })
         .collect();
+    let tree = Tree { objects, settings };
     for object in objects {
         for (field, node) in texts(object) {
             let Some(text) = node.as_str() else { continue };
             for reference in references(text) {
                 if reference.explicit || namespaces.contains(reference.namespace) {
-                    resolve(object, objects, settings, &field, node, text, &reference, out);
+                    tree.resolve(object, &field, node, text, &reference, out);
                 }
             }
         }
     }
+}
+
+/// What a reference is resolved against.
+struct Tree<'o, 'a> {
+    objects: &'o [Object<'a>],
+    settings: &'o Settings,
 }
 
 /// The texts that configure connections: container env values and `ConfigMap` data.
@@ -70,67 +77,73 @@ fn texts<'a>(object: &Object<'a>) -> Vec<(String, &'a Node)> {
     texts
 }
 
-#[allow(clippy::too_many_arguments)]
-fn resolve(
-    object: &Object<'_>,
-    objects: &[Object<'_>],
-    settings: &Settings,
-    field: &str,
-    node: &Node,
-    text: &str,
-    reference: &Reference<'_>,
-    out: &mut Vec<Finding>,
-) {
-    let (service, namespace) = (reference.service, reference.namespace);
-    if settings.existing_namespaces.contains(namespace)
-        || SYSTEM_NAMESPACES.contains(&namespace)
-        || (service, namespace) == ("kubernetes", "default")
-    {
-        return;
-    }
-    let name = &text[reference.range.clone()];
-    let span = locate(object, node, text, reference);
-    let services: Vec<&Object<'_>> =
-        objects.iter().filter(|o| o.kind == "Service" && o.namespace_or_default() == namespace).collect();
-    let Some(target) = services.iter().find(|s| s.name == service) else {
-        let finding = Finding::new(
-            &X_DNS,
-            object,
-            span,
-            field,
-            format!("`{name}` names Service `{service}` in namespace `{namespace}`, which the tree does not render"),
-        );
-        let help = match did_you_mean(service, services.iter().map(|s| s.name)) {
-            Some(close) => format!("did you mean `{close}`?"),
-            None if services.is_empty() => format!(
-                "the tree renders no Service in `{namespace}`; if it is created elsewhere, add \"{namespace}\" to `existingNamespaces` in the [environment] table"
-            ),
-            None => {
-                format!("Services in `{namespace}`: {}", services.iter().map(|s| s.name).collect::<Vec<_>>().join(", "))
-            }
-        };
-        out.push(finding.help(help));
-        return;
-    };
-    let Some(port) = reference.port else { return };
-    let spec = target.doc.get("spec");
-    if spec.and_then(|s| s.get("type")).and_then(Node::as_str) == Some("ExternalName") {
-        return;
-    }
-    let ports = service_ports(target);
-    if !ports.is_empty() && !ports.contains(&i64::from(port)) {
-        let listed: Vec<String> = ports.iter().map(ToString::to_string).collect();
-        out.push(
-            Finding::new(
+impl Tree<'_, '_> {
+    /// Reports `reference`, found in `text` (the value `node` at `field` of `object`), if nothing serves it.
+    fn resolve(
+        &self,
+        object: &Object<'_>,
+        field: &str,
+        node: &Node,
+        text: &str,
+        reference: &Reference<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let (service, namespace) = (reference.service, reference.namespace);
+        if self.settings.existing_namespaces.contains(namespace)
+            || SYSTEM_NAMESPACES.contains(&namespace)
+            || (service, namespace) == ("kubernetes", "default")
+        {
+            return;
+        }
+        let name = &text[reference.range.clone()];
+        let span = locate(object, node, text, reference);
+        let services: Vec<&Object<'_>> =
+            self.objects.iter().filter(|o| o.kind == "Service" && o.namespace_or_default() == namespace).collect();
+        let Some(target) = services.iter().find(|s| s.name == service) else {
+            let finding = Finding::new(
                 &X_DNS,
                 object,
                 span,
                 field,
-                format!("{} does not expose port {port} (named in `{name}`)", target.display()),
-            )
-            .help(format!("it exposes {}", listed.join(", ")))
-            .related(target, target.doc.at(&["spec", "ports"]).map_or(target.doc.span.clone(), |n| n.span.clone())),
-        );
+                format!(
+                    "`{name}` names Service `{service}` in namespace `{namespace}`, which the tree does not render"
+                ),
+            );
+            let help = match did_you_mean(service, services.iter().map(|s| s.name)) {
+                Some(close) => format!("did you mean `{close}`?"),
+                None if services.is_empty() => format!(
+                    "the tree renders no Service in `{namespace}`; if it is created elsewhere, add \"{namespace}\" to `existingNamespaces` in the [environment] table"
+                ),
+                None => {
+                    format!(
+                        "Services in `{namespace}`: {}",
+                        services.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+                    )
+                }
+            };
+            out.push(finding.help(help));
+            return;
+        };
+        let Some(port) = reference.port else { return };
+        let spec = target.doc.get("spec");
+        if spec.and_then(|s| s.get("type")).and_then(Node::as_str) == Some("ExternalName") {
+            return;
+        }
+        let ports = service_ports(target);
+        if !ports.is_empty() && !ports.contains(&i64::from(port)) {
+            let listed: Vec<String> = ports.iter().map(ToString::to_string).collect();
+            out.push(
+                Finding::new(
+                    &X_DNS,
+                    object,
+                    span,
+                    field,
+                    format!("{} does not expose port {port} (named in `{name}`)", target.display()),
+                )
+                .help(format!("it exposes {}", listed.join(", ")))
+                .related(target, target.doc.at(&["spec", "ports"]).map_or(target.doc.span.clone(), |n| n.span.clone())),
+            );
+        }
     }
 }
 
@@ -223,7 +236,7 @@ fn is_label(label: &str) -> bool {
         && !label.ends_with('-')
 }
 
-/// `name-N`, as StatefulSet pods are named.
+/// `name-N`, as `StatefulSet` pods are named.
 fn is_ordinal_name(label: &str) -> bool {
     label.rsplit_once('-').is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -56,6 +56,8 @@ pub fn image_name(image: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::super::test_objects;
     use super::*;
 
@@ -80,7 +82,7 @@ mod tests {
             "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n{annotations}spec:\n  template:\n    spec:\n      containers:\n"
         );
         for (name, image) in containers {
-            yaml.push_str(&format!("      - name: {name}\n        image: {image}\n"));
+            let _ = write!(yaml, "      - name: {name}\n        image: {image}\n");
         }
         let mut found = Vec::new();
         test_objects(&[("a.yaml", &yaml)], |objects| {

@@ -340,7 +340,7 @@ mod tests {
     use super::super::test_objects;
     use super::*;
 
-    /// `(rule, help)` of every finding on a two-replica StatefulSet running `image`, with `extra` YAML in its container.
+    /// `(rule, help)` of every finding on a two-replica `StatefulSet` running `image`, with `extra` YAML in its container.
     fn findings(image: &str, extra: &str) -> Vec<(&'static str, String)> {
         let yaml = format!(
             "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n  namespace: app\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: main\n        image: {image}\n        resources:\n          limits: {{memory: 1Gi}}\n{extra}"

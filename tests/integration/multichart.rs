@@ -3,6 +3,8 @@
 //! two templates claim one file or two documents one object, the checks
 //! speak of any workload, and Service DNS names are checked across charts.
 
+use std::fmt::Write as _;
+
 use sha2::Digest as _;
 
 use crate::harness::TestProject;
@@ -75,7 +77,10 @@ fn the_record_lists_every_written_file_once_with_its_hash() {
         for line in record.lines() {
             let (hash, path) = line.split_once("  ").expect("sha256sum format");
             let content = project.read(&format!("k8s-manifests/{env}/{path}"));
-            let actual: String = sha2::Sha256::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let actual = sha2::Sha256::digest(content.as_bytes()).iter().fold(String::new(), |mut hex, b| {
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
             assert_eq!(hash, actual, "{env}/{path}");
             paths.push(path);
         }
