@@ -10,7 +10,7 @@
 //! or a `key=value` list. The short forms (`service.namespace`) count only
 //! when the namespace is one the tree renders into; `.svc` names always do.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::rules::X_DNS;
@@ -42,7 +42,11 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
         .iter()
         .filter_map(|o| if o.kind == "Namespace" { Some(o.name) } else { o.namespace.filter(|_| o.is_namespaced()) })
         .collect();
-    let tree = Tree { objects, settings };
+    let mut services: BTreeMap<&str, Vec<&Object<'_>>> = BTreeMap::new();
+    for service in objects.iter().filter(|o| o.kind == "Service") {
+        services.entry(service.namespace_or_default()).or_default().push(service);
+    }
+    let tree = Tree { services, settings };
     for object in objects {
         for (field, node) in texts(object) {
             let Some(text) = node.as_str() else { continue };
@@ -57,7 +61,8 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
 
 /// What a reference is resolved against.
 struct Tree<'o, 'a> {
-    objects: &'o [Object<'a>],
+    /// The tree's Services by namespace, in apply order.
+    services: BTreeMap<&'a str, Vec<&'o Object<'a>>>,
     settings: &'o Settings,
 }
 
@@ -97,8 +102,7 @@ impl Tree<'_, '_> {
         }
         let name = &text[reference.range.clone()];
         let span = locate(object, node, text, reference);
-        let services: Vec<&Object<'_>> =
-            self.objects.iter().filter(|o| o.kind == "Service" && o.namespace_or_default() == namespace).collect();
+        let services = self.services.get(namespace).map(Vec::as_slice).unwrap_or_default();
         let Some(target) = services.iter().find(|s| s.name == service) else {
             let finding = Finding::new(
                 &X_DNS,
