@@ -99,6 +99,9 @@ pub enum Error {
         /// The template that produced it.
         template: String,
     },
+    /// Two templates map to the same output file; nothing was rendered.
+    #[error("{}", .0.message())]
+    PathCollision(Box<crate::collision::Collision>),
     /// `init` would overwrite files that already exist; nothing was written.
     #[error("{} already holds {} of the starter project's files; nothing was written", display_path(dir), existing.len())]
     InitConflict {
@@ -265,6 +268,7 @@ impl Error {
                     .note(format!("existing: {}", abbreviated(existing, 4)))
                     .help("pass --force to overwrite them, or choose an empty folder"),
             ],
+            Error::PathCollision(collision) => vec![collision.diagnostic()],
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }

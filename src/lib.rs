@@ -4,6 +4,7 @@
 pub mod check;
 pub mod ci;
 pub mod cli;
+pub mod collision;
 pub mod commands;
 pub mod config;
 pub mod diagnostic;

@@ -35,8 +35,15 @@ pub struct RenderedEnv {
 
 impl RenderedEnv {
     /// Collects files, sorting them into apply order.
+    ///
+    /// # Panics
+    /// If two files share a path: the pipeline refuses such templates before
+    /// rendering ([`crate::collision`]), so the record can never list a path twice.
     pub fn new(name: String, mut files: Vec<RenderedFile>) -> Self {
         files.sort_by(|a, b| apply_order(&a.path, &b.path));
+        if let Some(pair) = files.windows(2).find(|pair| pair[0].path == pair[1].path) {
+            panic!("{} and {} both render {}", pair[0].template, pair[1].template, pair[0].path);
+        }
         RenderedEnv { name, files, redactor: Redactor::default() }
     }
 
@@ -434,6 +441,12 @@ mod tests {
                 format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n"))
             ]
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "t/a.yaml.j2 and t/a.yaml.j2 both render a.yaml")]
+    fn an_environment_never_holds_one_path_twice() {
+        env(&[("a.yaml", "a\n"), ("b.yaml", "b\n"), ("a.yaml", "other\n")]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::check::{EnvReport, Settings};
+use crate::collision::{self, Output};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
@@ -99,6 +100,17 @@ impl Pipeline {
         if let Some(err) = Error::collect(errors) {
             return Err(err);
         }
+        let outputs: Vec<Output> = charts
+            .iter()
+            .flat_map(|c| {
+                c.templates.output_paths().map(|(path, template)| Output {
+                    path,
+                    template,
+                    chart: c.templates.chart_name().to_string(),
+                })
+            })
+            .collect();
+        collision::check(&outputs)?;
         let shared = shared_values(&charts, project.base.as_deref())?;
         let sensitive = charts
             .iter()

@@ -100,7 +100,7 @@ impl ChartTemplates {
                 .get_template(name)
                 .and_then(|t| t.render(&ctx))
                 .map_err(|err| self.with_suggestion(template_error(&err, &self.sources[name]), values, env));
-            let output_path = name.strip_suffix(".j2").unwrap_or(name).to_string();
+            let output_path = output_file(name).to_string();
             match rendered.and_then(|text| finish(&env.name, &output_path, &template_path, &self.sources[name], &text))
             {
                 Ok(Some((content, documents))) => {
@@ -119,6 +119,16 @@ impl ChartTemplates {
     /// Sources of all templates, by template name.
     pub fn sources(&self) -> &BTreeMap<String, SourceRef> {
         &self.sources
+    }
+
+    /// The chart's name.
+    pub fn chart_name(&self) -> &str {
+        &self.meta.name
+    }
+
+    /// Every output template as (output path, template path), in name order.
+    pub fn output_paths(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.outputs.iter().map(|name| (output_file(name).to_string(), format!("{}/{name}", self.rel_templates)))
     }
 }
 
@@ -166,6 +176,11 @@ fn context(values: &serde_json::Value, env: &EnvContext, meta: &ChartMeta) -> mi
         env => minijinja::Value::from(Serde(env)),
         chart => minijinja::Value::from(Serde(meta)),
     }
+}
+
+/// The output file of template `name`: its path with `.j2` dropped.
+fn output_file(name: &str) -> &str {
+    name.strip_suffix(".j2").unwrap_or(name)
 }
 
 fn is_partial(name: &str) -> bool {

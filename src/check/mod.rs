@@ -5,7 +5,10 @@
 //! a diagnostic pointing into the rendered file.
 
 pub mod cross;
+mod dns;
+mod identity;
 pub mod kube_schema;
+mod postgres;
 pub mod report;
 pub mod rules;
 pub mod settings;
@@ -42,6 +45,9 @@ pub struct Finding {
     pub field: String,
     /// How to fix it.
     pub help: Option<String>,
+    /// Another place the finding involves (file index and span), e.g. the
+    /// first of two objects with one identity.
+    pub related: Option<(usize, Range<usize>)>,
 }
 
 impl Finding {
@@ -56,6 +62,7 @@ impl Finding {
             object: object.display(),
             field: field.to_string(),
             help: None,
+            related: None,
         }
     }
 
@@ -65,6 +72,13 @@ impl Finding {
         self.help = Some(help.into());
         self
     }
+
+    /// Names a second place the finding involves, at `span` of `object`'s file.
+    #[must_use]
+    pub fn related(mut self, object: &Object<'_>, span: Range<usize>) -> Self {
+        self.related = Some((object.file, span));
+        self
+    }
 }
 
 /// One Kubernetes object of the output: a YAML document of a file.
@@ -72,6 +86,10 @@ impl Finding {
 pub struct Object<'a> {
     /// Index of its file in the environment's files.
     pub file: usize,
+    /// The file's path in the environment's folder, e.g. `4-database/postgres-service.yaml`.
+    pub path: &'a str,
+    /// The file's text, which the document's spans point into.
+    pub text: &'a str,
     /// The document.
     pub doc: &'a Node,
     /// `apiVersion`.
@@ -112,25 +130,17 @@ impl Object<'_> {
     pub fn is_namespaced(&self) -> bool {
         !CLUSTER_SCOPED.contains(&self.kind)
     }
+
+    /// `path:line` of a byte offset in the object's file.
+    pub fn place(&self, offset: usize) -> String {
+        let before = &self.text[..offset.min(self.text.len())];
+        format!("{}:{}", self.path, before.matches('\n').count() + 1)
+    }
 }
 
 /// Runs every check on one rendered environment; findings of disabled rules are dropped.
 pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
-    let mut objects = Vec::new();
-    for (file, rendered) in env.files.iter().enumerate() {
-        for doc in &rendered.documents {
-            let text = |path: &[&str]| doc.at(path).and_then(Node::as_str).unwrap_or("");
-            objects.push(Object {
-                file,
-                doc,
-                api_version: text(&["apiVersion"]),
-                kind: text(&["kind"]),
-                name: text(&["metadata", "name"]),
-                namespace: doc.at(&["metadata", "namespace"]).and_then(Node::as_str),
-                version: &settings.kubernetes,
-            });
-        }
-    }
+    let objects = objects(env, settings);
     let mut findings = Vec::new();
     match KubeSchemas::for_version(&settings.kubernetes) {
         Some(schemas) => objects.iter().for_each(|o| schemas.validate(o, &mut findings)),
@@ -147,13 +157,66 @@ pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
             object: String::new(),
             field: String::new(),
             help: Some("set `kubernetes` in the [environment] table to a supported version".to_string()),
+            related: None,
         }),
     }
     cross::check(&objects, settings, &mut findings);
+    identity::check(&objects, &mut findings);
+    dns::check(&objects, settings, &mut findings);
     workloads::check(&objects, settings, &mut findings);
     findings.retain(|f| !settings.disabled.contains_key(f.rule.id));
     findings.sort_by(|a, b| (a.file, a.span.start, a.rule.id).cmp(&(b.file, b.span.start, b.rule.id)));
     findings
+}
+
+/// Every document of the environment's files, in apply order.
+fn objects<'a>(env: &'a RenderedEnv, settings: &'a Settings) -> Vec<Object<'a>> {
+    let mut objects = Vec::new();
+    for (file, rendered) in env.files.iter().enumerate() {
+        for doc in &rendered.documents {
+            let text = |path: &[&str]| doc.at(path).and_then(Node::as_str).unwrap_or("");
+            objects.push(Object {
+                file,
+                path: &rendered.path,
+                text: &rendered.content,
+                doc,
+                api_version: text(&["apiVersion"]),
+                kind: text(&["kind"]),
+                name: text(&["metadata", "name"]),
+                namespace: doc.at(&["metadata", "namespace"]).and_then(Node::as_str),
+                version: &settings.kubernetes,
+            });
+        }
+    }
+    objects
+}
+
+/// Parses `(path, text)` files (documents separated by `---` lines) and
+/// hands their objects to `f`: for the checks' unit tests.
+#[cfg(test)]
+pub(crate) fn test_objects(files: &[(&str, &str)], f: impl FnOnce(&[Object<'_>])) {
+    let files = files
+        .iter()
+        .map(|(path, text)| {
+            let mut documents = Vec::new();
+            let mut start = 0;
+            for (offset, _) in text.match_indices("---\n").chain(std::iter::once((text.len(), ""))) {
+                if offset == 0 || text[..offset].ends_with('\n') || offset == text.len() {
+                    documents.push(crate::yaml::parse_object(&text[start..offset], start).expect("test YAML parses"));
+                    start = offset + 4;
+                }
+            }
+            crate::render::RenderedFile {
+                path: (*path).to_string(),
+                template: format!("charts/test/templates/{path}.j2"),
+                content: (*text).to_string(),
+                documents,
+            }
+        })
+        .collect();
+    let env = RenderedEnv::new("test".into(), files);
+    let settings = Settings { provider: "eks".into(), kubernetes: "1.31".into(), ..Settings::default() };
+    f(&objects(&env, &settings));
 }
 
 /// Findings of one environment, with the sources they point into.
@@ -218,6 +281,16 @@ impl EnvReport {
             d = d.at(&self.sources[file], f.span.clone(), label);
             let template_line = self.template_line(f).map(|l| format!(":{l}")).unwrap_or_default();
             d = d.note(format!("rendered from {}{template_line}", self.templates[file].0));
+            if let Some((other, span)) = &f.related {
+                let source = &self.sources[*other];
+                let (line, col) = source.line_col(span.start);
+                let template_line =
+                    self.line_in_template(*other, span.start).map(|l| format!(":{l}")).unwrap_or_default();
+                d = d.note(format!(
+                    "see also {}:{line}:{col}, rendered from {}{template_line}",
+                    source.name, self.templates[*other].0
+                ));
+            }
         } else {
             d = d.note(format!("environment {}", self.env));
         }
@@ -229,9 +302,13 @@ impl EnvReport {
 
     /// The line of the template that most likely produced the finding's line.
     pub fn template_line(&self, f: &Finding) -> Option<usize> {
-        let file = f.file?;
+        self.line_in_template(f.file?, f.span.start)
+    }
+
+    /// The template line that most likely produced byte `offset` of output file `file`.
+    fn line_in_template(&self, file: usize, offset: usize) -> Option<usize> {
         let text = &self.sources[file].text;
-        let start = text[..f.span.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let start = text[..offset.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
         let line = text[start..].lines().next().unwrap_or("");
         crate::render::guess_template_line(&self.templates[file].1.as_ref()?.text, line)
     }

@@ -16,6 +16,8 @@ struct Located<'a> {
     line: usize,
     column: usize,
     template: Option<String>,
+    /// The finding's second place: file, line and column.
+    related: Option<(&'a str, usize, usize)>,
 }
 
 fn located(reports: &[EnvReport]) -> Vec<Located<'_>> {
@@ -28,7 +30,12 @@ fn located(reports: &[EnvReport]) -> Vec<Located<'_>> {
                     let line = r.template_line(f).map(|l| format!(":{l}")).unwrap_or_default();
                     format!("{}{line}", r.templates[i].0)
                 });
+                let related = f.related.as_ref().map(|(file, span)| {
+                    let (line, column) = r.sources[*file].line_col(span.start);
+                    (r.sources[*file].name.as_str(), line, column)
+                });
                 Located {
+                    related,
                     env: &r.env,
                     finding: f,
                     file: f.file.map(|i| r.sources[i].name.as_str()),
@@ -65,6 +72,7 @@ pub fn json(reports: &[EnvReport]) -> String {
                 "field": l.finding.field,
                 "template": l.template,
                 "help": l.finding.help,
+                "related": l.related.map(|(file, line, column)| json!({ "file": file, "line": line, "column": column })),
             })
         })
         .collect();
@@ -102,6 +110,15 @@ pub fn sarif(reports: &[EnvReport]) -> String {
                     "physicalLocation": {
                         "artifactLocation": { "uri": file },
                         "region": { "startLine": l.line, "startColumn": l.column },
+                    }
+                }]);
+            }
+            if let Some((file, line, column)) = l.related {
+                result["relatedLocations"] = json!([{
+                    "id": 0,
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": file },
+                        "region": { "startLine": line, "startColumn": column },
                     }
                 }]);
             }

@@ -95,6 +95,20 @@ rule!(
     "A `secretKeyRef`/`configMapKeyRef` to a missing object leaves the pod stuck in CreateContainerConfigError. A warning, since secrets are often created out of band (`kubectl create secret`, External Secrets): declare those in `externalSecrets` / `externalConfigMaps` to say so."
 );
 rule!(
+    X_DUPLICATE,
+    "XOB006",
+    Error,
+    "object rendered twice",
+    "Two documents (of one chart or of two) with the same API group, kind, namespace and name are one object to the cluster: `kubectl apply` keeps whichever comes last and silently drops the other."
+);
+rule!(
+    X_DNS,
+    "XOB007",
+    Error,
+    "Service DNS name or port that no Service in the tree serves",
+    "A Service DNS name (`svc.ns`, `svc.ns.svc.cluster.local`, with a port or inside a URL) in a container's env value or a ConfigMap must name a Service of the tree on a port it exposes, or the application fails at run time with a DNS or connection error. Namespaces in `existingNamespaces` are not checked."
+);
+rule!(
     PG_WORKLOAD,
     "PG001",
     Error,
@@ -106,7 +120,7 @@ rule!(
     "PG002",
     Error,
     "PGDATA is the volume root",
-    "A fresh volume's root can hold `lost+found`, and initdb refuses a non-empty directory. Point PGDATA at a subdirectory, e.g. /var/lib/postgresql/data/pgdata."
+    "A fresh volume's root can hold `lost+found`, and initdb refuses a non-empty directory. Point PGDATA at a subdirectory, e.g. /var/lib/postgresql/data/pgdata. Checked on PostgreSQL containers only."
 );
 rule!(
     PG_PASSWORD,
@@ -141,25 +155,25 @@ rule!(
     "PG007",
     Warning,
     "image without a fixed tag",
-    "`:latest` or an untagged image changes under you on a restart; a database must not upgrade its major version by accident."
+    "`:latest` or an untagged image changes under you: a restart can pull a version nobody tested (for a database, a new major version its data files do not fit)."
 );
 rule!(
     PG_LIMITS,
     "PG008",
     Warning,
     "missing resource limits",
-    "Without memory limits a database can take a node's memory and get other pods evicted; without requests the scheduler cannot place it sensibly."
+    "Without a memory limit one container can take a node's memory and get other pods evicted; without requests the scheduler cannot place it sensibly."
 );
 rule!(
     PG_PROBES,
     "PG009",
     Warning,
     "missing probes",
-    "Without a readiness probe traffic reaches PostgreSQL before it accepts connections; without a liveness probe a hung server is never restarted."
+    "Without a readiness probe a Service sends traffic to a container before it accepts connections; without a liveness probe a hung process is never restarted."
 );
 
 /// Every rule, in ID order.
-pub static ALL: [&Rule; 19] = [
+pub static ALL: [&Rule; 21] = [
     &K8S_UNKNOWN_FIELD,
     &K8S_TYPE,
     &K8S_MISSING,
@@ -179,6 +193,8 @@ pub static ALL: [&Rule; 19] = [
     &X_NAMESPACE,
     &X_VOLUME,
     &X_REFERENCE,
+    &X_DUPLICATE,
+    &X_DNS,
 ];
 
 /// The rule with this ID.
@@ -200,5 +216,21 @@ mod tests {
         let listed: Vec<&str> =
             schema["properties"]["rules"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(listed, ids);
+    }
+
+    #[test]
+    fn the_readme_rules_table_is_this_catalogue() {
+        let readme = include_str!("../../README.md");
+        let table =
+            readme.split("| ID | severity | what | why |\n| --- | --- | --- | --- |\n").nth(1).expect("the table");
+        let rows: Vec<&str> = table.lines().take_while(|l| l.starts_with('|')).collect();
+        let expected: Vec<String> = ALL
+            .iter()
+            .map(|r| {
+                let severity = if r.severity == Severity::Error { "error" } else { "warning" };
+                format!("| {} | {severity} | {} | {} |", r.id, r.title, r.rationale)
+            })
+            .collect();
+        assert_eq!(rows, expected, "README.md's Rules table differs from `pgrender rules`");
     }
 }

@@ -1,7 +1,9 @@
 //! The rules learnt the hard way running databases on Kubernetes (SEED.md):
 //! workload kind, PGDATA, passwords, storage classes, replicas, resources,
-//! image tags and probes.
+//! image tags and probes. Most hold for any workload; PGDATA and replicas
+//! are checked on `PostgreSQL` containers only (see [`super::postgres`]).
 
+use super::postgres::{image_name, runs_postgres};
 use super::rules::{
     PG_IMAGE_TAG, PG_LIMITS, PG_PASSWORD, PG_PGDATA, PG_PROBES, PG_REPLICAS, PG_REQUESTS, PG_STORAGE_CLASS, PG_WORKLOAD,
 };
@@ -9,8 +11,6 @@ use super::{Finding, Object, Settings};
 use crate::diagnostic::Severity;
 use crate::yaml::{Node, Value};
 
-/// Image names (last path component, before the tag) of `PostgreSQL`.
-const POSTGRES_IMAGES: &[&str] = &["postgres", "postgresql", "postgis", "timescaledb", "spilo", "postgresql-repmgr"];
 /// Image names of databases that must not run as a Deployment.
 const DATABASE_IMAGES: &[&str] = &["mysql", "mariadb", "mongo", "mongodb", "percona", "cockroach", "cassandra"];
 /// Key-value stores that are databases only when they persist to a claim.
@@ -35,10 +35,9 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
         for (path, container) in object.containers() {
             let image = container.get("image");
             let name = image.and_then(Node::as_str).map(image_name).unwrap_or_default();
-            let is_db = DATABASE_IMAGES.contains(&name)
-                || POSTGRES_IMAGES.contains(&name)
-                || (CACHE_IMAGES.contains(&name) && has_claim);
-            postgres |= POSTGRES_IMAGES.contains(&name);
+            let is_postgres = runs_postgres(object, container, name);
+            let is_db = is_postgres || DATABASE_IMAGES.contains(&name) || (CACHE_IMAGES.contains(&name) && has_claim);
+            postgres |= is_postgres;
             if let (true, Some(image)) = (is_db, image) {
                 if matches!(object.kind, "Deployment" | "ReplicaSet" | "DaemonSet") {
                     out.push(Finding::new(&PG_WORKLOAD, object, image.span.clone(), &format!("{path}.image"), format!("database image `{name}` runs in a {}", object.kind))
@@ -56,7 +55,9 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
                     );
                 }
             }
-            pgdata(object, &path, container, POSTGRES_IMAGES.contains(&name), out);
+            if is_postgres {
+                pgdata(object, &path, container, out);
+            }
             passwords(object, &path, container, settings, out);
             resources(object, &path, container, out);
             image_tag(object, &path, image, out);
@@ -67,6 +68,11 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
                 && container.get("livenessProbe").is_none()
             {
                 let span = container.get("name").map_or(container.span.clone(), |n| n.span.clone());
+                let help = if is_postgres {
+                    "exec `pg_isready -U \"$POSTGRES_USER\"` as readiness and liveness probe"
+                } else {
+                    "add a readinessProbe (httpGet, tcpSocket or exec) that passes once the container serves, and a livenessProbe that fails when it hangs"
+                };
                 out.push(
                     Finding::new(
                         &PG_PROBES,
@@ -75,7 +81,7 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
                         &path,
                         "container has no readinessProbe and no livenessProbe".to_string(),
                     )
-                    .help("for PostgreSQL: exec `pg_isready -U \"$POSTGRES_USER\"` as readiness and liveness probe"),
+                    .help(help),
                 );
             }
         }
@@ -85,13 +91,6 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
                 .help("start with replicas: 1; for several, configure streaming replication (Patroni, repmgr or an operator)"));
         }
     }
-}
-
-/// `postgres` from `docker.io/library/postgres:16-alpine`.
-fn image_name(image: &str) -> &str {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
-    last.split(':').next().unwrap_or(last)
 }
 
 fn env_vars(container: &Node) -> &[Node] {
@@ -113,7 +112,7 @@ fn replication_configured(object: &Object<'_>) -> bool {
         })
 }
 
-fn pgdata(object: &Object<'_>, path: &str, container: &Node, postgres: bool, out: &mut Vec<Finding>) {
+fn pgdata(object: &Object<'_>, path: &str, container: &Node, out: &mut Vec<Finding>) {
     let mounts = container.get("volumeMounts").map(Node::items).unwrap_or_default();
     let mount_paths: Vec<(&Node, &str)> = mounts
         .iter()
@@ -141,7 +140,7 @@ fn pgdata(object: &Object<'_>, path: &str, container: &Node, postgres: bool, out
                 );
             }
         }
-        None if postgres => {
+        None => {
             if let Some((node, _)) = mount_paths.iter().find(|(_, p)| *p == DEFAULT_PGDATA) {
                 out.push(
                     Finding::new(
@@ -155,7 +154,6 @@ fn pgdata(object: &Object<'_>, path: &str, container: &Node, postgres: bool, out
                 );
             }
         }
-        None => {}
     }
 }
 
@@ -226,6 +224,7 @@ fn image_tag(object: &Object<'_>, path: &str, image: Option<&Node>, out: &mut Ve
     let last = text.rsplit('/').next().unwrap_or(text);
     let tag = last.split_once(':').map(|(_, t)| t);
     if tag.is_none_or(|t| t == "latest") {
+        let repository = tag.map_or(text, |t| &text[..text.len() - t.len() - 1]);
         out.push(
             Finding::new(
                 &PG_IMAGE_TAG,
@@ -234,7 +233,7 @@ fn image_tag(object: &Object<'_>, path: &str, image: Option<&Node>, out: &mut Ve
                 &format!("{path}.image"),
                 format!("image `{text}` has no fixed tag"),
             )
-            .help("pin a version tag such as postgres:16.4-alpine, or a digest"),
+            .help(format!("pin a version tag, e.g. {repository}:<version>, or a digest")),
         );
     }
 }
@@ -333,5 +332,48 @@ fn shared_claims(objects: &[Object<'_>], out: &mut Vec<Finding>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_objects;
+    use super::*;
+
+    /// `(rule, help)` of every finding on a two-replica `StatefulSet` running `image`, with `extra` YAML in its container.
+    fn findings(image: &str, extra: &str) -> Vec<(&'static str, String)> {
+        let yaml = format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n  namespace: app\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: main\n        image: {image}\n        resources:\n          limits: {{memory: 1Gi}}\n{extra}"
+        );
+        let mut out = Vec::new();
+        test_objects(&[("a.yaml", &yaml)], |objects| check(objects, &Settings::default(), &mut out));
+        out.into_iter().map(|f| (f.rule.id, f.help.unwrap_or_default())).collect()
+    }
+
+    const PGDATA_AT_ROOT: &str = "        env:\n        - name: PGDATA\n          value: /data\n        volumeMounts:\n        - name: d\n          mountPath: /data\n";
+
+    #[test]
+    fn postgres_rules_fire_on_postgres_containers_only() {
+        let rules = |image: &str| findings(image, PGDATA_AT_ROOT).into_iter().map(|f| f.0).collect::<Vec<_>>();
+        assert_eq!(rules("postgres:16"), ["PG002", "PG009", "PG005"]);
+        assert_eq!(rules("ghcr.io/acme/backend:1.4.2"), ["PG009"]);
+    }
+
+    #[test]
+    fn probe_advice_fits_the_container() {
+        let help = |image: &str| findings(image, "").into_iter().find(|f| f.0 == "PG009").unwrap().1;
+        assert!(help("postgres:16").contains("pg_isready"));
+        let backend = help("ghcr.io/acme/backend:1.4.2");
+        assert!(!backend.contains("pg_isready") && backend.contains("readinessProbe"), "{backend}");
+    }
+
+    #[test]
+    fn tag_advice_names_the_image() {
+        let help = |image: &str| findings(image, "").into_iter().find(|f| f.0 == "PG007").unwrap().1;
+        assert_eq!(
+            help("registry:5000/acme/backend"),
+            "pin a version tag, e.g. registry:5000/acme/backend:<version>, or a digest"
+        );
+        assert_eq!(help("nginx:latest"), "pin a version tag, e.g. nginx:<version>, or a digest");
     }
 }

@@ -12,6 +12,7 @@ mod confinement;
 mod corpus;
 mod crash;
 mod errors;
+mod multichart;
 mod render;
 mod secrets;
 mod tooling;
