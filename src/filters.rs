@@ -5,6 +5,8 @@ use base64::Engine as _;
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Error, ErrorKind, Output, State};
 
+use crate::yaml::{readers, standalone};
+
 /// The auto-escape mode name used for YAML templates.
 pub const YAML_ESCAPE: &str = "yaml";
 
@@ -24,7 +26,9 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
 /// Strings that are safe as plain YAML (no newline, `: `, ` #`, flow
 /// indicator, leading indicator, surrounding space) are written as-is, so `image: {{ repo }}:{{ tag }}`
 /// still works; anything else becomes a double-quoted JSON string, which
-/// YAML reads back unchanged. Lists and maps become JSON flow collections.
+/// YAML reads back unchanged. A safe string that a YAML 1.1 or 1.2 reader
+/// would take for another type (`yes`, `1_000`) is quoted where it is a
+/// whole scalar (see [`standalone`]). Lists and maps become JSON flow collections.
 /// `|safe` (and the output of `toyaml`/`quote`) bypasses this.
 pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
     let yaml = matches!(state.auto_escape(), minijinja::AutoEscape::Custom(name) if name == YAML_ESCAPE);
@@ -41,7 +45,14 @@ pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Val
         ValueKind::Number => value.to_string(),
         ValueKind::String => {
             let s = value.as_str().unwrap_or_default();
-            if is_plain_safe(s) { s.to_string() } else { json(value)? }
+            if !is_plain_safe(s) {
+                json(value)?
+            } else if readers::reads_as_itself(s) {
+                s.to_string()
+            } else {
+                // Quoted once rendering shows whether it is a whole scalar.
+                standalone::mark(s)
+            }
         }
         _ => json(value)?,
     };
@@ -154,6 +165,18 @@ mod tests {
     fn booleans_are_yaml_booleans() {
         let out = render("a: {{ t }}\nb: {{ f }}", context! { t => true, f => false });
         assert_eq!(out.unwrap(), "a: true\nb: false");
+    }
+
+    #[test]
+    fn strings_yaml_reads_as_another_type_are_quoted_where_they_are_the_whole_scalar() {
+        for value in ["yes", "Off", "y", "~", "1_000", "0b101", "012", "1:20", ".Inf", "1e5", "=", "<<", "16"] {
+            let out = render("team: {{ v }}\nimage: postgres:{{ v }}\n# {{ v }}", context! { v => value }).unwrap();
+            let quoted = serde_json::to_string(value).unwrap();
+            let expected = format!("team: {quoted}\nimage: postgres:{value}\n# {value}");
+            assert_eq!(crate::yaml::standalone::settle(&out), expected);
+        }
+        let out = render("a: {{ v }}", context! { v => "yesterday" }).unwrap();
+        assert_eq!(out, "a: yesterday");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! environment into output files that are checked to be valid YAML.
 //! Files and folders starting with `_` are partials, never output.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -252,7 +253,12 @@ fn finish(
         offset += line.len();
     }
     documents.push(&text[current_start..]);
-    let kept: Vec<&str> = documents.into_iter().map(|d| d.trim_matches('\n')).filter(|d| has_content(d)).collect();
+    let kept: Vec<Cow<'_, str>> = documents
+        .into_iter()
+        .map(|d| d.trim_matches('\n'))
+        .filter(|d| has_content(d))
+        .map(yaml::standalone::settle)
+        .collect();
     if kept.is_empty() {
         return Ok(None);
     }

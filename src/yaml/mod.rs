@@ -5,6 +5,8 @@
 //! value by its byte span in the rendered file.
 
 mod libyaml;
+pub mod readers;
+pub mod standalone;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -1,0 +1,139 @@
+//! Strings that YAML would read as another type (`yes`, `1_000`, `null`)
+//! are quoted only where they stand alone as a scalar. The auto-escape
+//! cannot see where a value lands: `team: {{ t }}` makes `t` the whole
+//! scalar, but `image: {{ repo }}:{{ tag }}`, a comment or a block scalar
+//! (`|`) make it part of a longer text, where quotes would change that
+//! text. So it writes such a string between two markers, and once the
+//! template has rendered, [`settle`] parses the document and quotes the
+//! marked strings that are a whole plain scalar.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use super::libyaml::{Event, Parser};
+
+/// Opens a marked string. A control character: the auto-escape, `quote`
+/// and `toyaml` always escape those in values, so only [`mark`] writes it.
+const OPEN: char = '\u{2}';
+/// Closes a marked string.
+const CLOSE: char = '\u{3}';
+
+/// `s` marked for [`settle`] to decide; `s` itself must hold no control character.
+pub fn mark(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(OPEN);
+    out.push_str(s);
+    out.push(CLOSE);
+    out
+}
+
+/// One rendered YAML document with its marks resolved: a marked string
+/// that is a whole plain scalar becomes a double-quoted string, any other
+/// is written as it is.
+pub fn settle(doc: &str) -> Cow<'_, str> {
+    if !doc.contains(OPEN) {
+        return Cow::Borrowed(doc);
+    }
+    let (text, marks) = unmark(doc);
+    let scalars = plain_scalars(&text);
+    let mut out = String::with_capacity(text.len() + 2 * marks.len());
+    let mut done = 0;
+    for mark in marks {
+        if scalars.get(&mark.end).is_some_and(|value| *value == text[mark.clone()]) {
+            out.push_str(&text[done..mark.start]);
+            out.push_str(&serde_json::Value::from(&text[mark.clone()]).to_string());
+            done = mark.end;
+        }
+    }
+    out.push_str(&text[done..]);
+    Cow::Owned(out)
+}
+
+/// The text without its markers, and the ranges the markers enclosed. A
+/// marker without its pair stays in the text (for YAML to reject).
+fn unmark(doc: &str) -> (String, Vec<Range<usize>>) {
+    let mut text = String::with_capacity(doc.len());
+    let mut marks = Vec::new();
+    let mut rest = doc;
+    while let Some(open) = rest.find(OPEN) {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + OPEN.len_utf8()..];
+        match after.find([OPEN, CLOSE]) {
+            Some(close) if after[close..].starts_with(CLOSE) => {
+                marks.push(text.len()..text.len() + close);
+                text.push_str(&after[..close]);
+                rest = &after[close + CLOSE.len_utf8()..];
+            }
+            _ => {
+                text.push(OPEN);
+                rest = after;
+            }
+        }
+    }
+    text.push_str(rest);
+    (text, marks)
+}
+
+/// The plain scalars of `text`, up to its first syntax error, by where
+/// they end. (A scalar's span starts at its anchor or tag, if any: a
+/// marked string is the whole scalar when it ends there and is its value.)
+fn plain_scalars(text: &str) -> BTreeMap<usize, String> {
+    let mut parser = Parser::new(text);
+    let mut spans = BTreeMap::new();
+    while let Ok((event, span)) = parser.next_event() {
+        match event {
+            Event::Scalar(scalar) if scalar.plain => {
+                spans.insert(span.end, scalar.value);
+            }
+            Event::StreamEnd => break,
+            _ => {}
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settled(template: &str, value: &str) -> String {
+        settle(&template.replace("{}", &mark(value))).into_owned()
+    }
+
+    #[test]
+    fn a_whole_scalar_is_quoted() {
+        assert_eq!(settled("team: {}\n", "yes"), "team: \"yes\"\n");
+        assert_eq!(settled("a: [{}, x]\n", "1_000"), "a: [\"1_000\", x]\n");
+        assert_eq!(settled("a: {k: {}}\n", "on"), "a: {k: \"on\"}\n");
+        assert_eq!(settled("- {}\n", "null"), "- \"null\"\n");
+        assert_eq!(settled("{}: 1\n", "no"), "\"no\": 1\n");
+        assert_eq!(settled("a: &x {}  # c\n", "~"), "a: &x \"~\"  # c\n");
+        assert_eq!(settled("a: !!str {}\n", "~"), "a: !!str \"~\"\n");
+        assert_eq!(settled("a: x\n  {}\n", "yes"), "a: x\n  yes\n");
+    }
+
+    #[test]
+    fn part_of_a_longer_text_is_left_alone() {
+        assert_eq!(settled("image: postgres:{}\n", "16"), "image: postgres:16\n");
+        assert_eq!(settled("a: b {}\n", "yes"), "a: b yes\n");
+        assert_eq!(settled("# say {}\na: 1\n", "yes"), "# say yes\na: 1\n");
+        assert_eq!(settled("a: |\n  on = {}\n", "true"), "a: |\n  on = true\n");
+        assert_eq!(settled("a: \"x {}\"\n", "1"), "a: \"x 1\"\n");
+        assert_eq!(settled("a: {}{}\n", "1"), "a: 11\n");
+    }
+
+    #[test]
+    fn unmarked_text_is_borrowed_and_stray_markers_stay() {
+        assert!(matches!(settle("a: yes\n"), Cow::Borrowed("a: yes\n")));
+        assert_eq!(settle("a: \u{2}x\n"), "a: \u{2}x\n");
+        assert_eq!(settle("a: \u{3}x\u{2}\n"), "a: \u{3}x\u{2}\n");
+        // libyaml rejects the stray control character before the scalar.
+        assert_eq!(settle("a: \u{2}\u{2}1\u{3}\n"), "a: \u{2}1\n");
+    }
+
+    #[test]
+    fn after_a_syntax_error_nothing_is_quoted() {
+        assert_eq!(settled("a: [}\nb: {}\n", "yes"), "a: [}\nb: yes\n");
+    }
+}
