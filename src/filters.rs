@@ -70,9 +70,9 @@ pub fn is_plain_safe(s: &str) -> bool {
         && !s.ends_with(':')
         // Flow indicators end a plain scalar inside `[...]`/`{...}`, where a
         // template may place the value, so `a, b` there would become two items.
-        && !s.contains([',', '[', ']', '{', '}'])
-        // libyaml rejects `:` followed by `?` inside a flow collection ("found unexpected ':'").
-        && !s.contains(":?")
+        // Go's YAML (kubectl's, a port of an older libyaml) also ends one at
+        // `?` there, and libyaml rejects `:?` ("found unexpected ':'").
+        && !s.contains([',', '[', ']', '{', '}', '?'])
         && !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
 }
 
