@@ -87,6 +87,7 @@ pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(0);
     kwargs.assert_all_used()?;
     let text = serde_yaml::to_string(value).map_err(|err| Error::new(ErrorKind::InvalidOperation, err.to_string()))?;
+    let text = standalone::quote_strings(&text);
     let text = text.trim_end_matches('\n');
     if indent == 0 {
         return Ok(Value::from_safe_string(text.to_string()));
@@ -215,6 +216,13 @@ mod tests {
     fn toyaml_nindents() {
         let out = render("r:{{ m | toyaml(indent=2) }}", context! { m => context! { cpu => "100m", memory => "1Gi" } });
         assert_eq!(out.unwrap(), "r:\n  cpu: 100m\n  memory: 1Gi");
+    }
+
+    #[test]
+    fn toyaml_quotes_strings_yaml_1_1_types() {
+        let out = render("{{ m | toyaml }}", context! { m => context! { team => "yes", n => 5, size => "1_000" } });
+        // A key `n` is the boolean false to YAML 1.1.
+        assert_eq!(out.unwrap(), "team: \"yes\"\n\"n\": 5\nsize: \"1_000\"");
     }
 
     #[test]

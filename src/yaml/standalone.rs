@@ -5,13 +5,16 @@
 //! (`|`) make it part of a longer text, where quotes would change that
 //! text. So it writes such a string between two markers, and once the
 //! template has rendered, [`settle`] parses the document and quotes the
-//! marked strings that are a whole plain scalar.
+//! marked strings that are a whole plain scalar. `toyaml`'s text, which
+//! `serde_yaml` quotes by YAML 1.2 alone, gets its YAML 1.1 strings quoted
+//! by [`quote_strings`].
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::libyaml::{Event, Parser};
+use super::readers::{self, Plain};
 
 /// Opens a marked string. A control character: the auto-escape, `quote`
 /// and `toyaml` always escape those in values, so only [`mark`] writes it.
@@ -47,6 +50,29 @@ pub fn settle(doc: &str) -> Cow<'_, str> {
         }
     }
     out.push_str(&text[done..]);
+    Cow::Owned(out)
+}
+
+/// YAML text that `serde_yaml` wrote with every plain string that some
+/// reader types otherwise (`yes`, `1_000`) double-quoted. `serde_yaml`
+/// already quotes a string that YAML 1.2 would type, so a plain scalar
+/// that YAML 1.2 reads as a string was a string.
+pub fn quote_strings(yaml: &str) -> Cow<'_, str> {
+    let mut out = String::new();
+    let mut done = 0;
+    for (end, value) in plain_scalars(yaml) {
+        let Some(start) = end.checked_sub(value.len()) else { continue };
+        let misread = readers::core(&value) == Plain::Str && !readers::reads_as_itself(&value);
+        if misread && yaml.get(start..end) == Some(value.as_str()) {
+            out.push_str(&yaml[done..start]);
+            out.push_str(&serde_json::Value::from(value).to_string());
+            done = end;
+        }
+    }
+    if done == 0 {
+        return Cow::Borrowed(yaml);
+    }
+    out.push_str(&yaml[done..]);
     Cow::Owned(out)
 }
 
@@ -130,6 +156,14 @@ mod tests {
         assert_eq!(settle("a: \u{3}x\u{2}\n"), "a: \u{3}x\u{2}\n");
         // libyaml rejects the stray control character before the scalar.
         assert_eq!(settle("a: \u{2}\u{2}1\u{3}\n"), "a: \u{2}1\n");
+    }
+
+    #[test]
+    fn serde_yaml_strings_that_yaml_1_1_types_are_quoted() {
+        let text = "yes: 1_000\nb: true\nc: '012'\nd:\n- on\n- 16\n- 1.5\n- ~\n- yesterday\n";
+        let expected = "\"yes\": \"1_000\"\nb: true\nc: '012'\nd:\n- \"on\"\n- 16\n- 1.5\n- ~\n- yesterday\n";
+        assert_eq!(quote_strings(text), expected);
+        assert!(matches!(quote_strings("a: b\n"), Cow::Borrowed(_)));
     }
 
     #[test]
