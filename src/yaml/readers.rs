@@ -39,6 +39,19 @@ impl Plain {
     }
 }
 
+// go-yaml v2's number syntax, as `kubernetes` applies it.
+static DOT_FLOAT: LazyLock<Regex> = LazyLock::new(|| regex(r"^\.[0-9]+([eE][-+]?[0-9]+)?$"));
+// strconv.ParseInt(s, 0, 64) (or big.Int's SetString) after `_` is
+// dropped: sign, then 0x/0o/0b prefixes, a leading 0 for octal, or decimal.
+static GO_INT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^[-+]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$"));
+static GO_FLOAT: LazyLock<Regex> = LazyLock::new(|| regex(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"));
+// resolve.go's own `0b` branch parses the rest with a sign of its own.
+static GO_BINARY: LazyLock<Regex> = LazyLock::new(|| regex(r"^0b[-+]?[01]+$"));
+// parseTimestamp: such a value is a timestamp, which v2 hands to
+// `interface{}` as the original string; and no number starts like this.
+static YEAR: LazyLock<Regex> = LazyLock::new(|| regex(r"^[0-9]{4}-"));
+
 /// Whether every reader — YAML 1.2 core, go-yaml v2 and the YAML 1.1 type
 /// repository — reads the plain scalar `s` as the string `s` itself.
 pub fn reads_as_itself(s: &str) -> bool {
@@ -76,18 +89,6 @@ pub fn kubernetes(s: &str) -> Plain {
         | "-.INF" => return Plain::Float,
         _ => {}
     }
-    static DOT_FLOAT: LazyLock<Regex> = LazyLock::new(|| regex(r"^\.[0-9]+([eE][-+]?[0-9]+)?$"));
-    // strconv.ParseInt(s, 0, 64) (or big.Int's SetString) after `_` is
-    // dropped: sign, then 0x/0o/0b prefixes, a leading 0 for octal, or decimal.
-    static GO_INT: LazyLock<Regex> =
-        LazyLock::new(|| regex(r"^[-+]?(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$"));
-    static GO_FLOAT: LazyLock<Regex> =
-        LazyLock::new(|| regex(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$"));
-    // resolve.go's own `0b` branch parses the rest with a sign of its own.
-    static GO_BINARY: LazyLock<Regex> = LazyLock::new(|| regex(r"^0b[-+]?[01]+$"));
-    // parseTimestamp: such a value is a timestamp, which v2 hands to
-    // `interface{}` as the original string; and no number starts like this.
-    static YEAR: LazyLock<Regex> = LazyLock::new(|| regex(r"^[0-9]{4}-"));
     match s.as_bytes()[0] {
         b'.' if DOT_FLOAT.is_match(s) => Plain::Float,
         b'0'..=b'9' | b'+' | b'-' if !YEAR.is_match(s) => {
@@ -175,30 +176,28 @@ mod tests {
     #[test]
     fn kubernetes_keeps_what_go_yaml_v2_does_not_resolve() {
         // Base 60 is "purposefully unsupported" by v2; timestamps reach `interface{}` as strings.
-        for s in ["1:20", "190:20:30", "2024-01-01", "2024-01-01T10:00:00Z", "<<", "=", "yesterday", "0b", "._5", "_1"] {
+        let strings = "1:20 190:20:30 2024-01-01 2024-01-01T10:00:00Z << = yesterday 0b ._5 _1";
+        for s in strings.split_whitespace() {
             assert_eq!(kubernetes(s), Plain::Str, "{s}");
         }
     }
 
     #[test]
     fn every_spelling_of_another_type_is_not_itself() {
-        for s in [
-            "", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false", "False",
-            "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", "1_000", "0b101", "0o17",
-            "0x1F", "012", "1:20", "190:20:30", "1:20.5", "-1:20", ".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan",
-            ".NaN", ".NAN", "1e5", "1.5e-3", "1.", ".5", "=", "<<", "2024-01-01", "2001-12-14t21:59:43.10-05:00",
-            "0x-1", "12", "-3",
-        ] {
+        let spellings = "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF \
+                         ~ null Null NULL 1_000 0b101 0o17 0x1F 012 1:20 190:20:30 1:20.5 -1:20 \
+                         .inf .Inf .INF -.inf +.inf .nan .NaN .NAN 1e5 1.5e-3 1. .5 = << \
+                         2024-01-01 2001-12-14t21:59:43.10-05:00 0x-1 12 -3";
+        for s in spellings.split_whitespace().chain([""]) {
             assert!(!reads_as_itself(s), "{s:?}");
         }
     }
 
     #[test]
     fn strings_that_only_look_alike_stay_plain() {
-        for s in [
-            "yesterday", "nope", "online", "o", "Norway", "tru", "nul", "1.2.3", "16-alpine", "1Gi", "500m", "0b",
-            "0x", "1:60", "0:20", "v1", "1-2", "<", "==", "<<<", ".", "..", "+", "-x", "1e", "2024-1", "~x", "postgres",
-        ] {
+        let strings = "yesterday nope online o Norway tru nul 1.2.3 16-alpine 1Gi 500m 0b 0x 1:60 0:20 v1 1-2 \
+                       < == <<< . .. + -x 1e 2024-1 ~x postgres";
+        for s in strings.split_whitespace() {
             assert!(reads_as_itself(s), "{s:?}");
         }
     }

@@ -1,6 +1,6 @@
 //! Go's YAML as a test oracle: `sigs.k8s.io/yaml`, the library kubectl,
 //! Argo CD and Helm decode manifests with, reached through Helm's SDK
-//! compiled as a Python extension (PyPI `helm-python-sdk`, whose
+//! compiled as a Python extension (`PyPI` package `helm-python-sdk`, whose
 //! `values_from_yaml` decodes through it). `.ci/yaml-oracle` installs it into
 //! `target/ci-venv`; `PGRENDER_GO_YAML_PYTHON` names another interpreter.
 //! Without it the tests that need it say so and pass, except under
@@ -32,10 +32,8 @@ impl Oracle {
     /// The oracle, or `None` (after saying why) when it is not installed
     /// outside CI; under `CI=true` a missing oracle panics.
     pub fn find() -> Option<Oracle> {
-        let python = std::env::var_os("PGRENDER_GO_YAML_PYTHON").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/python"),
-            PathBuf::from,
-        );
+        let python = std::env::var_os("PGRENDER_GO_YAML_PYTHON")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/bin/python"), PathBuf::from);
         let works = Command::new(&python)
             .args(["-c", "import helm_python"])
             .stderr(Stdio::null())
