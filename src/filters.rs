@@ -44,14 +44,16 @@ pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Val
         ValueKind::Bool => value.is_true().to_string(),
         ValueKind::Number => value.to_string(),
         ValueKind::String => {
-            let s = value.as_str().unwrap_or_default();
-            if !is_plain_safe(s) {
-                json(value)?
-            } else if readers::reads_as_itself(s) {
-                s.to_string()
+            // Captured text (a macro's output) that a filter made a new string
+            // still has its marks: this string is decided as a whole.
+            let s = standalone::strip(value.as_str().unwrap_or_default());
+            if !is_plain_safe(&s) {
+                json(&Value::from(s.as_ref()))?
+            } else if readers::reads_as_itself(&s) {
+                s.into_owned()
             } else {
                 // Quoted once rendering shows whether it is a whole scalar.
-                standalone::mark(s)
+                standalone::mark(&s)
             }
         }
         _ => json(value)?,
@@ -106,14 +108,14 @@ pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
 
 /// `{{ s | b64encode }}` — standard base64 of a string's UTF-8 bytes.
 pub fn b64encode(value: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(value)
+    base64::engine::general_purpose::STANDARD.encode(standalone::strip(value).as_bytes())
 }
 
 /// `{{ x | sha256 }}` — hex SHA-256 of a string, or of a value's JSON, for
 /// checksum annotations that roll pods when configuration changes.
 pub fn sha256(value: &Value) -> Result<String, Error> {
     let bytes = match value.as_str() {
-        Some(s) => s.as_bytes().to_vec(),
+        Some(s) => standalone::strip(s).as_bytes().to_vec(),
         None => json(value)?.into_bytes(),
     };
     Ok(crate::output::hex_sha256(&bytes))
@@ -122,7 +124,7 @@ pub fn sha256(value: &Value) -> Result<String, Error> {
 /// `{{ x | quote }}` — always a double-quoted YAML string.
 pub fn quote(value: &Value) -> Result<Value, Error> {
     let text = match value.as_str() {
-        Some(s) => s.to_string(),
+        Some(s) => standalone::strip(s).into_owned(),
         None => value.to_string(),
     };
     Ok(Value::from_safe_string(json(&Value::from(text))?))
@@ -216,6 +218,21 @@ mod tests {
     fn toyaml_nindents() {
         let out = render("r:{{ m | toyaml(indent=2) }}", context! { m => context! { cpu => "100m", memory => "1Gi" } });
         assert_eq!(out.unwrap(), "r:\n  cpu: 100m\n  memory: 1Gi");
+    }
+
+    #[test]
+    fn filters_of_captured_text_see_it_without_marks() {
+        let m = "{% macro m(v) %}{{ v }}{% endmacro %}";
+        for (template, expected) in [
+            ("a: {{ m('yes') | quote }}", "a: \"yes\""),
+            ("a: {{ m('yes') | b64encode }}", "a: eWVz"),
+            ("a: {{ m('16') | sha256 == '16' | sha256 }}", "a: true"),
+            ("a: {{ m('yes') | upper }}", "a: \"YES\""),
+            ("a: {{ m('yes') | replace('y', 'Y') }}", "a: \"Yes\""),
+        ] {
+            let out = render(&format!("{m}{template}"), context! {}).unwrap();
+            assert_eq!(crate::yaml::standalone::settle(&out), expected, "{template}");
+        }
     }
 
     #[test]

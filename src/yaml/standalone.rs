@@ -17,7 +17,8 @@ use super::libyaml::{Event, Parser};
 use super::readers::{self, Plain};
 
 /// Opens a marked string. A control character: the auto-escape, `quote`
-/// and `toyaml` always escape those in values, so only [`mark`] writes it.
+/// and `toyaml` always escape those in values, so only [`mark`] writes it
+/// (and [`settle`] drops any other, which YAML would reject anyway).
 const OPEN: char = '\u{2}';
 /// Closes a marked string.
 const CLOSE: char = '\u{3}';
@@ -43,7 +44,7 @@ pub fn settle(doc: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 2 * marks.len());
     let mut done = 0;
     for mark in marks {
-        if scalars.get(&mark.end).is_some_and(|value| *value == text[mark.clone()]) {
+        if mark.start >= done && scalars.get(&mark.end).is_some_and(|value| *value == text[mark.clone()]) {
             out.push_str(&text[done..mark.start]);
             out.push_str(&serde_json::Value::from(&text[mark.clone()]).to_string());
             done = mark.end;
@@ -51,6 +52,12 @@ pub fn settle(doc: &str) -> Cow<'_, str> {
     }
     out.push_str(&text[done..]);
     Cow::Owned(out)
+}
+
+/// `s` without its marks: what a filter of captured text (a macro's
+/// output) works on, and what a template would compare.
+pub fn strip(s: &str) -> Cow<'_, str> {
+    if s.contains(OPEN) { Cow::Owned(unmark(s).0) } else { Cow::Borrowed(s) }
 }
 
 /// YAML text that `serde_yaml` wrote with every plain string that some
@@ -76,28 +83,26 @@ pub fn quote_strings(yaml: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The text without its markers, and the ranges the markers enclosed. A
-/// marker without its pair stays in the text (for YAML to reject).
+/// The text without its markers, and the ranges that pairs of them
+/// enclosed, outer before inner. Marks nest when a filter of marked text
+/// marks its own argument (`replace('y', 'Y')`); a marker without its pair
+/// is dropped.
 fn unmark(doc: &str) -> (String, Vec<Range<usize>>) {
     let mut text = String::with_capacity(doc.len());
     let mut marks = Vec::new();
-    let mut rest = doc;
-    while let Some(open) = rest.find(OPEN) {
-        text.push_str(&rest[..open]);
-        let after = &rest[open + OPEN.len_utf8()..];
-        match after.find([OPEN, CLOSE]) {
-            Some(close) if after[close..].starts_with(CLOSE) => {
-                marks.push(text.len()..text.len() + close);
-                text.push_str(&after[..close]);
-                rest = &after[close + CLOSE.len_utf8()..];
+    let mut open = Vec::new();
+    for c in doc.chars() {
+        match c {
+            OPEN => open.push(text.len()),
+            CLOSE => {
+                if let Some(start) = open.pop() {
+                    marks.push(start..text.len());
+                }
             }
-            _ => {
-                text.push(OPEN);
-                rest = after;
-            }
+            c => text.push(c),
         }
     }
-    text.push_str(rest);
+    marks.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
     (text, marks)
 }
 
@@ -150,12 +155,18 @@ mod tests {
     }
 
     #[test]
-    fn unmarked_text_is_borrowed_and_stray_markers_stay() {
+    fn unmarked_text_is_borrowed_and_stray_markers_go() {
         assert!(matches!(settle("a: yes\n"), Cow::Borrowed("a: yes\n")));
-        assert_eq!(settle("a: \u{2}x\n"), "a: \u{2}x\n");
-        assert_eq!(settle("a: \u{3}x\u{2}\n"), "a: \u{3}x\u{2}\n");
-        // libyaml rejects the stray control character before the scalar.
-        assert_eq!(settle("a: \u{2}\u{2}1\u{3}\n"), "a: \u{2}1\n");
+        assert_eq!(settle("a: \u{2}x\n"), "a: x\n");
+        assert_eq!(settle("a: \u{3}x\u{2}\n"), "a: x\n");
+        assert_eq!(settle("a: \u{2}\u{2}1\u{3}\n"), "a: \"1\"\n");
+    }
+
+    #[test]
+    fn nested_marks_are_decided_from_the_outside() {
+        assert_eq!(settle("a: \u{2}\u{2}Y\u{3}es\u{3}\n"), "a: \"Yes\"\n");
+        assert_eq!(settle("a: x\u{2}\u{2}Y\u{3}es\u{3}\n"), "a: xYes\n");
+        assert_eq!(strip("\u{2}\u{2}Y\u{3}es\u{3}"), "Yes");
     }
 
     #[test]
