@@ -269,13 +269,14 @@ fn finish(
             content.push_str("---\n");
         }
         starts.push(content.len());
-        content.push_str(doc.trim_end());
+        // YAML's white space only: a plain scalar may end in U+2002 (`toyaml` writes one).
+        content.push_str(doc.trim_end_matches(YAML_SPACE));
         content.push('\n');
     }
     let mut nodes = Vec::with_capacity(kept.len());
     for (doc, start) in kept.iter().zip(starts) {
         // The document as the file holds it, its line end included.
-        let end = start + doc.trim_end().len() + 1;
+        let end = start + doc.trim_end_matches(YAML_SPACE).len() + 1;
         if let Ok(node) = yaml::parse_object(&content[start..end], start) {
             nodes.push(node);
             continue;
@@ -313,6 +314,9 @@ fn explain(doc: &str) -> (usize, String) {
         Ok(_) => (0, "expected a Kubernetes object (a YAML mapping)".to_string()),
     }
 }
+
+/// What YAML counts as white space and line breaks.
+const YAML_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
 fn is_separator(line: &str) -> bool {
     let rest = line.trim_end();
@@ -364,6 +368,14 @@ mod tests {
         assert_eq!(&content[c.key_span.clone()], "c");
         assert_eq!(&content[c.value.span.clone()], "[2]");
         assert_eq!(&content[documents[1].get("b").unwrap().span.clone()], "é");
+    }
+
+    #[test]
+    fn unicode_space_that_ends_a_document_is_kept() {
+        // Found by the property test `go_yaml_reads_any_rendered_string_as_itself`.
+        let (content, documents) = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "a: x\u{2002}\n").unwrap().unwrap();
+        assert_eq!(content, "# Source: t.yaml.j2\na: x\u{2002}\n");
+        assert_eq!(documents[0].get("a").unwrap().as_str(), Some("x\u{2002}"));
     }
 
     #[test]

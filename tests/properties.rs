@@ -220,8 +220,11 @@ proptest! {
     }
 }
 
-/// Where `{{ s }}` can stand: a block value, a flow list item, a flow mapping value.
-const PLACES: &str = "kind: ConfigMap\ndata:\n  s: {{ values.s }}\n  t: [{{ values.s }}]\n  m: {k: {{ values.s }}}\n";
+/// Where a string can stand: a block value, a flow list item, a flow
+/// mapping value, a macro's output, `toyaml`'s text.
+const PLACES: &str = "{% macro m(v) %}{{ v }}{% endmacro %}kind: ConfigMap\ndata:\n  s: {{ values.s }}\n  \
+                      t: [{{ values.s }}]\n  m: {k: {{ values.s }}}\n  c: {{ m(values.s) }}\n  \
+                      d:{{ values | toyaml(indent=4) }}\n";
 
 #[test]
 fn go_yaml_reads_any_rendered_string_as_itself() {
@@ -239,7 +242,8 @@ fn go_yaml_reads_any_rendered_string_as_itself() {
         .zip(&rendered)
         .zip(decoded)
         .filter_map(|((s, out), read)| {
-            let expected = serde_json::json!({ "kind": "ConfigMap", "data": { "s": s, "t": [s], "m": { "k": s } } });
+            let data = serde_json::json!({ "s": s, "t": [s], "m": { "k": s }, "c": s, "d": { "s": s } });
+            let expected = serde_json::json!({ "kind": "ConfigMap", "data": data });
             (read.as_ref() != Ok(&expected)).then(|| format!("{s:?} rendered as\n{out}Go's YAML read {read:?}"))
         })
         .collect();
