@@ -36,7 +36,7 @@ pub fn mark(s: &str) -> String {
 /// that is a whole plain scalar becomes a double-quoted string, any other
 /// is written as it is.
 pub fn settle(doc: &str) -> Cow<'_, str> {
-    if !doc.contains(OPEN) {
+    if !doc.contains([OPEN, CLOSE]) {
         return Cow::Borrowed(doc);
     }
     let (text, marks) = unmark(doc);
@@ -57,7 +57,7 @@ pub fn settle(doc: &str) -> Cow<'_, str> {
 /// `s` without its marks: what a filter of captured text (a macro's
 /// output) works on, and what a template would compare.
 pub fn strip(s: &str) -> Cow<'_, str> {
-    if s.contains(OPEN) { Cow::Owned(unmark(s).0) } else { Cow::Borrowed(s) }
+    if s.contains([OPEN, CLOSE]) { Cow::Owned(unmark(s).0) } else { Cow::Borrowed(s) }
 }
 
 /// YAML text that `serde_yaml` wrote with every plain string that some

@@ -13,7 +13,7 @@ use crate::harness::TestProject;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const CONFIGMAP: &str = "out/dev/3-config/configmap.yaml";
-/// The template of that ConfigMap.
+/// The template that `CONFIGMAP` is rendered from.
 const TEMPLATE: &str = "charts/app/templates/3-config/configmap.yaml.j2";
 
 /// A running `pgrender watch`, killed when dropped.
