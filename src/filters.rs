@@ -5,6 +5,8 @@ use base64::Engine as _;
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Error, ErrorKind, Output, State};
 
+use crate::yaml::{readers, standalone};
+
 /// The auto-escape mode name used for YAML templates.
 pub const YAML_ESCAPE: &str = "yaml";
 
@@ -24,7 +26,9 @@ pub fn register(env: &mut minijinja::Environment<'_>) {
 /// Strings that are safe as plain YAML (no newline, `: `, ` #`, flow
 /// indicator, leading indicator, surrounding space) are written as-is, so `image: {{ repo }}:{{ tag }}`
 /// still works; anything else becomes a double-quoted JSON string, which
-/// YAML reads back unchanged. Lists and maps become JSON flow collections.
+/// YAML reads back unchanged. A safe string that a YAML 1.1 or 1.2 reader
+/// would take for another type (`yes`, `1_000`) is quoted where it is a
+/// whole scalar (see [`standalone`]). Lists and maps become JSON flow collections.
 /// `|safe` (and the output of `toyaml`/`quote`) bypasses this.
 pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Value) -> Result<(), Error> {
     let yaml = matches!(state.auto_escape(), minijinja::AutoEscape::Custom(name) if name == YAML_ESCAPE);
@@ -40,8 +44,17 @@ pub fn format_value(out: &mut Output<'_>, state: &mut State<'_, '_>, value: &Val
         ValueKind::Bool => value.is_true().to_string(),
         ValueKind::Number => value.to_string(),
         ValueKind::String => {
-            let s = value.as_str().unwrap_or_default();
-            if is_plain_safe(s) { s.to_string() } else { json(value)? }
+            // Captured text (a macro's output) that a filter made a new string
+            // still has its marks: this string is decided as a whole.
+            let s = standalone::strip(value.as_str().unwrap_or_default());
+            if !is_plain_safe(&s) {
+                json(&Value::from(s.as_ref()))?
+            } else if readers::reads_as_itself(&s) {
+                s.into_owned()
+            } else {
+                // Quoted once rendering shows whether it is a whole scalar.
+                standalone::mark(&s)
+            }
         }
         _ => json(value)?,
     };
@@ -59,9 +72,9 @@ pub fn is_plain_safe(s: &str) -> bool {
         && !s.ends_with(':')
         // Flow indicators end a plain scalar inside `[...]`/`{...}`, where a
         // template may place the value, so `a, b` there would become two items.
-        && !s.contains([',', '[', ']', '{', '}'])
-        // libyaml rejects `:` followed by `?` inside a flow collection ("found unexpected ':'").
-        && !s.contains(":?")
+        // Go's YAML (kubectl's, a port of an older libyaml) also ends one at
+        // `?` there, and libyaml rejects `:?` ("found unexpected ':'").
+        && !s.contains([',', '[', ']', '{', '}', '?'])
         && !s.chars().any(|c| c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}')
 }
 
@@ -76,6 +89,7 @@ pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(0);
     kwargs.assert_all_used()?;
     let text = serde_yaml::to_string(value).map_err(|err| Error::new(ErrorKind::InvalidOperation, err.to_string()))?;
+    let text = standalone::quote_strings(&text);
     let text = text.trim_end_matches('\n');
     if indent == 0 {
         return Ok(Value::from_safe_string(text.to_string()));
@@ -94,14 +108,14 @@ pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
 
 /// `{{ s | b64encode }}` — standard base64 of a string's UTF-8 bytes.
 pub fn b64encode(value: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(value)
+    base64::engine::general_purpose::STANDARD.encode(standalone::strip(value).as_bytes())
 }
 
 /// `{{ x | sha256 }}` — hex SHA-256 of a string, or of a value's JSON, for
 /// checksum annotations that roll pods when configuration changes.
 pub fn sha256(value: &Value) -> Result<String, Error> {
     let bytes = match value.as_str() {
-        Some(s) => s.as_bytes().to_vec(),
+        Some(s) => standalone::strip(s).as_bytes().to_vec(),
         None => json(value)?.into_bytes(),
     };
     Ok(crate::output::hex_sha256(&bytes))
@@ -110,7 +124,7 @@ pub fn sha256(value: &Value) -> Result<String, Error> {
 /// `{{ x | quote }}` — always a double-quoted YAML string.
 pub fn quote(value: &Value) -> Result<Value, Error> {
     let text = match value.as_str() {
-        Some(s) => s.to_string(),
+        Some(s) => standalone::strip(s).into_owned(),
         None => value.to_string(),
     };
     Ok(Value::from_safe_string(json(&Value::from(text))?))
@@ -157,6 +171,18 @@ mod tests {
     }
 
     #[test]
+    fn strings_yaml_reads_as_another_type_are_quoted_where_they_are_the_whole_scalar() {
+        for value in ["yes", "Off", "y", "~", "1_000", "0b101", "012", "1:20", ".Inf", "1e5", "=", "<<", "16"] {
+            let out = render("team: {{ v }}\nimage: postgres:{{ v }}\n# {{ v }}", context! { v => value }).unwrap();
+            let quoted = serde_json::to_string(value).unwrap();
+            let expected = format!("team: {quoted}\nimage: postgres:{value}\n# {value}");
+            assert_eq!(crate::yaml::standalone::settle(&out), expected);
+        }
+        let out = render("a: {{ v }}", context! { v => "yesterday" }).unwrap();
+        assert_eq!(out, "a: yesterday");
+    }
+
+    #[test]
     fn a_colon_before_a_question_mark_is_quoted_inside_brackets() {
         // Found by the property test `any_string_value_reaches_the_yaml_unchanged`.
         for value in ["a:?b", "\u{bf}\u{1e95e}\u{3146}\u{1f574}\u{fdcf}\u{ac3}*\"O\"=>:?\u{546}\u{1affe}^"] {
@@ -192,6 +218,28 @@ mod tests {
     fn toyaml_nindents() {
         let out = render("r:{{ m | toyaml(indent=2) }}", context! { m => context! { cpu => "100m", memory => "1Gi" } });
         assert_eq!(out.unwrap(), "r:\n  cpu: 100m\n  memory: 1Gi");
+    }
+
+    #[test]
+    fn filters_of_captured_text_see_it_without_marks() {
+        let m = "{% macro m(v) %}{{ v }}{% endmacro %}";
+        for (template, expected) in [
+            ("a: {{ m('yes') | quote }}", "a: \"yes\""),
+            ("a: {{ m('yes') | b64encode }}", "a: eWVz"),
+            ("a: {{ m('16') | sha256 == '16' | sha256 }}", "a: true"),
+            ("a: {{ m('yes') | upper }}", "a: \"YES\""),
+            ("a: {{ m('yes') | replace('y', 'Y') }}", "a: \"Yes\""),
+        ] {
+            let out = render(&format!("{m}{template}"), context! {}).unwrap();
+            assert_eq!(crate::yaml::standalone::settle(&out), expected, "{template}");
+        }
+    }
+
+    #[test]
+    fn toyaml_quotes_strings_yaml_1_1_types() {
+        let out = render("{{ m | toyaml }}", context! { m => context! { team => "yes", n => 5, size => "1_000" } });
+        // A key `n` is the boolean false to YAML 1.1.
+        assert_eq!(out.unwrap(), "team: \"yes\"\n\"n\": 5\nsize: \"1_000\"");
     }
 
     #[test]

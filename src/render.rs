@@ -2,6 +2,7 @@
 //! environment into output files that are checked to be valid YAML.
 //! Files and folders starting with `_` are partials, never output.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -267,7 +268,12 @@ fn finish(
         offset += line.len();
     }
     documents.push(&text[current_start..]);
-    let kept: Vec<&str> = documents.into_iter().map(|d| d.trim_matches('\n')).filter(|d| has_content(d)).collect();
+    let kept: Vec<Cow<'_, str>> = documents
+        .into_iter()
+        .map(|d| d.trim_matches('\n'))
+        .filter(|d| has_content(d))
+        .map(yaml::standalone::settle)
+        .collect();
     if kept.is_empty() {
         return Ok(None);
     }
@@ -278,13 +284,14 @@ fn finish(
             content.push_str("---\n");
         }
         starts.push(content.len());
-        content.push_str(doc.trim_end());
+        // YAML's white space only: a plain scalar may end in U+2002 (`toyaml` writes one).
+        content.push_str(doc.trim_end_matches(YAML_SPACE));
         content.push('\n');
     }
     let mut nodes = Vec::with_capacity(kept.len());
     for (doc, start) in kept.iter().zip(starts) {
         // The document as the file holds it, its line end included.
-        let end = start + doc.trim_end().len() + 1;
+        let end = start + doc.trim_end_matches(YAML_SPACE).len() + 1;
         if let Ok(node) = yaml::parse_object(&content[start..end], start) {
             nodes.push(node);
             continue;
@@ -322,6 +329,9 @@ fn explain(doc: &str) -> (usize, String) {
         Ok(_) => (0, "expected a Kubernetes object (a YAML mapping)".to_string()),
     }
 }
+
+/// What YAML counts as white space and line breaks.
+const YAML_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
 
 fn is_separator(line: &str) -> bool {
     let rest = line.trim_end();
@@ -373,6 +383,14 @@ mod tests {
         assert_eq!(&content[c.key_span.clone()], "c");
         assert_eq!(&content[c.value.span.clone()], "[2]");
         assert_eq!(&content[documents[1].get("b").unwrap().span.clone()], "é");
+    }
+
+    #[test]
+    fn unicode_space_that_ends_a_document_is_kept() {
+        // Found by the property test `go_yaml_reads_any_rendered_string_as_itself`.
+        let (content, documents) = finish("local", "x.yaml", "t.yaml.j2", &tpl(), "a: x\u{2002}\n").unwrap().unwrap();
+        assert_eq!(content, "# Source: t.yaml.j2\na: x\u{2002}\n");
+        assert_eq!(documents[0].get("a").unwrap().as_str(), Some("x\u{2002}"));
     }
 
     #[test]

@@ -1,15 +1,22 @@
 //! Property tests of the engine's pure parts: value merging, `--set`
 //! parsing and rendering never panic on arbitrary input, rendering is
 //! deterministic, any string value reaches the YAML as itself (it cannot
-//! inject keys, items or documents), and the output's YAML parse accepts
-//! exactly what `serde_yaml` reads as a mapping. Case counts stay small so
-//! the suite runs in seconds on a shared machine.
+//! inject keys, items or documents, nor turn into a boolean or a number),
+//! to `serde_yaml` (YAML 1.2) and to Go's YAML as kubectl reads it (YAML
+//! 1.1, see `go_yaml`), and the output's YAML parse accepts exactly what
+//! `serde_yaml` reads as a mapping. Case counts stay small so the suite
+//! runs in seconds on a shared machine.
+
+#[path = "oracle/go_yaml.rs"]
+mod go_yaml;
 
 use pgrender::render::{EnvContext, render_text};
 use pgrender::source::Source;
 use pgrender::values::{LayerKind, Seg, Values};
 use pgrender::yaml::parse_object;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -17,19 +24,36 @@ fn config() -> ProptestConfig {
     ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() }
 }
 
-/// What YAML reads where `{{ s }}` was printed: the string itself, except
-/// that a plain-safe string is written as-is, so one that looks like a
-/// number, boolean or null means that to YAML (`| quote` keeps it a string).
-fn read_back(s: &str) -> serde_yaml::Value {
-    if pgrender::filters::is_plain_safe(s) {
-        serde_yaml::from_str(s).expect("a plain-safe string is a YAML scalar")
-    } else {
-        serde_yaml::Value::from(s)
-    }
-}
-
 fn env() -> EnvContext {
     EnvContext { name: "dev".into(), provider: "k3d".into(), kubernetes: "1.31".into() }
+}
+
+/// Every spelling that YAML 1.1 or 1.2 reads as something other than
+/// the string itself, and some that look alike but are strings.
+const SPELLINGS: &str = "y Y yes Yes YES n N no No NO true True TRUE false False FALSE \
+                         on On ON off Off OFF ~ null Null NULL 1_000 0b101 0o17 0x1F 012 08 \
+                         1:20 190:20:30 1:20.5 .inf .Inf .INF -.inf +.inf .nan .NaN .NAN \
+                         1e5 1.5E-3 1. .5 = << 2001-12-14 2001-12-14t21:59:43.10-05:00 16 -0b11 \
+                         yesterday Norway 1.2.3 16-alpine 0x ._5";
+
+/// [`SPELLINGS`] and the empty string.
+fn spellings() -> Vec<String> {
+    SPELLINGS.split_whitespace().chain([""]).map(String::from).collect()
+}
+
+/// Strings weighted toward what YAML readers take for another type:
+/// spellings of booleans and nulls, numbers with signs, prefixes,
+/// underscores, exponents and base 60, timestamps, and arbitrary text.
+fn typed_looking() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(spellings()),
+        3 => "[-+]?(0[xXoObB])?[0-9a-fA-F_]{1,5}(\\.[0-9_]{0,3})?([eE][-+]?[0-9]{1,3})?",
+        1 => "[-+]?[0-9_]{1,3}(:[0-9]{1,2}){1,2}(\\.[0-9_]{0,2})?",
+        1 => "[-+]?\\.?(inf|Inf|INF|nan|NaN|NAN)",
+        1 => "[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,3})?(Z|[-+][0-9]{1,2}(:[0-9]{2})?)?)?",
+        1 => "[yYnNoOtTfFuUeEsSlL~<=]{1,5}",
+        2 => any::<String>(),
+    ]
 }
 
 /// Keys as TOML can hold them: any string, biased towards a few shared
@@ -159,14 +183,14 @@ proptest! {
     }
 
     #[test]
-    fn any_string_value_reaches_the_yaml_unchanged(s in any::<String>()) {
+    fn any_string_value_reaches_the_yaml_unchanged(s in prop_oneof![any::<String>(), typed_looking()]) {
         let values = serde_json::json!({ "s": s });
         let out = render_text("kind: ConfigMap\ndata:\n  s: {{ values.s }}\n  t: [{{ values.s }}]\n", &values, &env())
             .unwrap()
             .unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        prop_assert_eq!(&parsed["data"]["s"], &read_back(&s), "{}", out);
-        prop_assert_eq!(&parsed["data"]["t"], &serde_yaml::Value::from(vec![read_back(&s)]), "{}", out);
+        prop_assert_eq!(&parsed["data"]["s"], &serde_yaml::Value::from(s.clone()), "{}", out);
+        prop_assert_eq!(&parsed["data"]["t"], &serde_yaml::Value::from(vec![s.clone()]), "{}", out);
         prop_assert_eq!(parsed.as_mapping().unwrap().len(), 2);
         prop_assert_eq!(parsed["data"].as_mapping().unwrap().len(), 2);
     }
@@ -178,10 +202,10 @@ proptest! {
         let template = "kind: ConfigMap\ndata:\n  s: {{ values.s }}\n  t: [{{ values.s }}]\n  m: {k: {{ values.s }}}\n";
         let out = render_text(template, &values, &env()).unwrap().unwrap();
         let parsed: serde_yaml::Value = serde_yaml::from_str(&out).unwrap();
-        prop_assert_eq!(&parsed["data"]["s"], &read_back(&s), "{}", out);
-        prop_assert_eq!(&parsed["data"]["t"], &serde_yaml::Value::from(vec![read_back(&s)]), "{}", out);
+        prop_assert_eq!(&parsed["data"]["s"], &serde_yaml::Value::from(s.clone()), "{}", out);
+        prop_assert_eq!(&parsed["data"]["t"], &serde_yaml::Value::from(vec![s.clone()]), "{}", out);
         prop_assert_eq!(parsed["data"]["m"].as_mapping().unwrap().len(), 1, "{}", out);
-        prop_assert_eq!(&parsed["data"]["m"]["k"], &read_back(&s), "{}", out);
+        prop_assert_eq!(&parsed["data"]["m"]["k"], &serde_yaml::Value::from(s.clone()), "{}", out);
         prop_assert_eq!(parsed["data"].as_mapping().unwrap().len(), 3, "{}", out);
     }
 
@@ -194,4 +218,34 @@ proptest! {
         let second = render_text(template, &values, &env());
         prop_assert_eq!(format!("{first:?}"), format!("{second:?}"));
     }
+}
+
+/// Where a string can stand: a block value, a flow list item, a flow
+/// mapping value, a macro's output, `toyaml`'s text.
+const PLACES: &str = "{% macro m(v) %}{{ v }}{% endmacro %}kind: ConfigMap\ndata:\n  s: {{ values.s }}\n  \
+                      t: [{{ values.s }}]\n  m: {k: {{ values.s }}}\n  c: {{ m(values.s) }}\n  \
+                      d:{{ values | toyaml(indent=4) }}\n";
+
+#[test]
+fn go_yaml_reads_any_rendered_string_as_itself() {
+    let Some(oracle) = go_yaml::Oracle::find() else { return };
+    let mut runner = TestRunner::new(ProptestConfig { cases: 2048, ..config() });
+    let strategy = typed_looking();
+    let mut strings = spellings();
+    strings.extend((0..2048).map(|_| strategy.new_tree(&mut runner).unwrap().current()));
+    let rendered: Vec<String> =
+        strings.iter().map(|s| render_text(PLACES, &serde_json::json!({ "s": s }), &env()).unwrap().unwrap()).collect();
+    // One process decodes every document: Go's YAML once per test, not once per case.
+    let decoded = oracle.decode(&rendered);
+    let wrong: Vec<String> = strings
+        .iter()
+        .zip(&rendered)
+        .zip(decoded)
+        .filter_map(|((s, out), read)| {
+            let data = serde_json::json!({ "s": s, "t": [s], "m": { "k": s }, "c": s, "d": { "s": s } });
+            let expected = serde_json::json!({ "kind": "ConfigMap", "data": data });
+            (read.as_ref() != Ok(&expected)).then(|| format!("{s:?} rendered as\n{out}Go's YAML read {read:?}"))
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{} of {} strings changed:\n{}", wrong.len(), strings.len(), wrong.join("\n"));
 }

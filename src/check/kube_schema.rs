@@ -10,9 +10,12 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value as Json};
 
-use super::rules::{K8S_MISSING, K8S_TYPE, K8S_UNKNOWN_FIELD, K8S_UNKNOWN_KIND, K8S_UNVALIDATED};
+use super::rules::{
+    K8S_MISSING, K8S_TYPE, K8S_UNKNOWN_FIELD, K8S_UNKNOWN_KIND, K8S_UNVALIDATED, YAML11_ONLY, YAML11_TYPE,
+};
 use super::{Finding, Object};
 use crate::error::did_you_mean;
+use crate::yaml::readers::{self, Plain};
 use crate::yaml::{Node, Value};
 
 // `VERSIONS` (each version's table, sorted) and `SHAPES` (one JSON text per
@@ -223,15 +226,12 @@ impl Walk<'_, '_, '_> {
     }
 
     fn scalar(&mut self, kind: &str, node: &Node) {
-        let ok = match (kind, &node.value) {
-            ("any", _)
-            | ("string" | "int-or-string", Value::Str(_))
-            | ("integer" | "int-or-string" | "number" | "quantity", Value::Int(_))
-            | ("number" | "quantity", Value::Float(_))
-            | ("boolean", Value::Bool(_)) => true,
-            ("quantity", Value::Str(s)) => is_quantity(s),
-            _ => false,
-        };
+        let ok = accepts(kind, &node.value);
+        if let (true, Value::Str(text)) = (node.plain, &node.value)
+            && self.yaml11(kind, node, text, ok)
+        {
+            return;
+        }
         if !ok {
             let expected = match kind {
                 "string" => "a string",
@@ -243,6 +243,47 @@ impl Walk<'_, '_, '_> {
             };
             self.wrong(node, expected);
         }
+    }
+
+    /// Reports a plain scalar that kubectl, reading YAML 1.1, types other
+    /// than pgrender does (`yes` is a boolean there); `ok` is whether the
+    /// YAML 1.2 string `text` suits the field. Whether it reported.
+    fn yaml11(&mut self, kind: &str, node: &Node, text: &str, ok: bool) -> bool {
+        let read = readers::kubernetes(text);
+        let as_value = match read {
+            Plain::Str => return false,
+            Plain::Null => Value::Null,
+            Plain::Bool(b) => Value::Bool(b),
+            Plain::Int => Value::Int(0),
+            Plain::Float => Value::Float(0.0),
+        };
+        if ok && matches!(kind, "string" | "int-or-string") {
+            let message = format!(
+                "`{}` is the string `{text}` to YAML 1.2 but {} to kubectl, which reads YAML 1.1",
+                self.field(),
+                read.describe()
+            );
+            let help = format!("quote it: {}", serde_json::Value::from(text));
+            let field = self.field();
+            self.out.push(Finding::new(&YAML11_TYPE, self.object, node.span.clone(), &field, message).help(help));
+            return true;
+        }
+        if !ok && matches!(kind, "boolean" | "integer" | "number") && accepts(kind, &as_value) {
+            let message = format!(
+                "`{}: {text}` is {} only to YAML 1.1 readers such as kubectl; YAML 1.2 reads a string",
+                self.field(),
+                read.describe()
+            );
+            let field = self.field();
+            let mut finding = Finding::new(&YAML11_ONLY, self.object, node.span.clone(), &field, message);
+            finding.help = Some(match read {
+                Plain::Bool(b) => format!("write `{b}`, which every YAML reader reads as a boolean"),
+                _ => "write the number in decimal digits, without `_` or a 0b/0o/0x prefix".to_string(),
+            });
+            self.out.push(finding);
+            return true;
+        }
+        false
     }
 
     fn wrong(&mut self, node: &Node, expected: &str) {
@@ -257,6 +298,19 @@ impl Walk<'_, '_, '_> {
         };
         let message = format!("`{}` must be {expected}, found {found}", self.field());
         self.report(&K8S_TYPE, node.span.clone(), message);
+    }
+}
+
+/// Whether a field of schema type `kind` takes `value`.
+fn accepts(kind: &str, value: &Value) -> bool {
+    match (kind, value) {
+        ("any", _)
+        | ("string" | "int-or-string", Value::Str(_))
+        | ("integer" | "int-or-string" | "number" | "quantity", Value::Int(_))
+        | ("number" | "quantity", Value::Float(_))
+        | ("boolean", Value::Bool(_)) => true,
+        ("quantity", Value::Str(s)) => is_quantity(s),
+        _ => false,
     }
 }
 

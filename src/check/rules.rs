@@ -172,8 +172,23 @@ rule!(
     "Without a readiness probe a Service sends traffic to a container before it accepts connections; without a liveness probe a hung process is never restarted."
 );
 
+rule!(
+    YAML11_TYPE,
+    "YML001",
+    Error,
+    "string that Kubernetes reads as another type",
+    "kubectl, Argo CD and Helm read manifests as YAML 1.1 (go-yaml v2 through sigs.k8s.io/yaml), where a plain `yes`, `on`, `n` or `1_000` is a boolean or a number: a label or env value fails to apply (`cannot unmarshal bool into ... of type string`), an int-or-string field silently changes. Quote the value."
+);
+rule!(
+    YAML11_ONLY,
+    "YML002",
+    Warning,
+    "value that only YAML 1.1 reads as the field's type",
+    "`enabled: yes` or `replicas: 1_000` works with kubectl, which reads YAML 1.1, but is a string to YAML 1.2 tools (yq, linters, newer libraries). Write `true`/`false` and plain numbers."
+);
+
 /// Every rule, in ID order.
-pub static ALL: [&Rule; 21] = [
+pub static ALL: [&Rule; 23] = [
     &K8S_UNKNOWN_FIELD,
     &K8S_TYPE,
     &K8S_MISSING,
@@ -195,6 +210,8 @@ pub static ALL: [&Rule; 21] = [
     &X_REFERENCE,
     &X_DUPLICATE,
     &X_DNS,
+    &YAML11_TYPE,
+    &YAML11_ONLY,
 ];
 
 /// The rule with this ID.

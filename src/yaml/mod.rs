@@ -5,6 +5,8 @@
 //! value by its byte span in the rendered file.
 
 mod libyaml;
+pub mod readers;
+pub mod standalone;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -21,6 +23,9 @@ pub struct Node {
     pub span: Range<usize>,
     /// The node's value.
     pub value: Value,
+    /// Written as a plain scalar without a tag, so each reader types it by
+    /// its own rules: kubectl's YAML 1.1 may not agree (see [`readers`]).
+    pub plain: bool,
 }
 
 /// A YAML value; scalars keep their resolved YAML 1.2 core type.
@@ -163,8 +168,10 @@ impl Builder<'_> {
 
     /// The node that `event` starts, read to its end.
     fn node(&mut self, event: Event, span: Range<usize>, depth: usize) -> Result<Node, NotAnObject> {
+        let mut plain = false;
         let (properties, value, end) = match event {
             Event::Scalar(scalar) => {
+                plain = scalar.plain && scalar.properties.tag.is_none();
                 let value = resolve(scalar.value, scalar.plain, scalar.properties.tag.as_deref());
                 (scalar.properties, value, span.end)
             }
@@ -201,7 +208,7 @@ impl Builder<'_> {
             }
             _ => return Err(NotAnObject),
         };
-        let node = Node { span: self.offset + span.start..self.offset + end, value };
+        let node = Node { span: self.offset + span.start..self.offset + end, value, plain };
         if let Some(anchor) = properties.anchor {
             self.anchors.insert(anchor, Some(node.clone()));
         }
@@ -221,14 +228,14 @@ impl Builder<'_> {
     /// the document has used up its alias budget.
     fn alias(&mut self, name: &str, span: Range<usize>) -> Result<Node, NotAnObject> {
         let anchored = self.anchors.get(name).ok_or(NotAnObject)?;
-        let value = match anchored.as_ref().map(|node| (node, size(node))) {
+        let (value, plain) = match anchored.as_ref().map(|node| (node, size(node))) {
             Some((node, size)) if size <= self.budget => {
                 self.budget -= size;
-                node.value.clone()
+                (node.value.clone(), node.plain)
             }
-            _ => Value::Null,
+            _ => (Value::Null, false),
         };
-        Ok(Node { span: self.offset + span.start..self.offset + span.end, value })
+        Ok(Node { span: self.offset + span.start..self.offset + span.end, value, plain })
     }
 
     /// Reads past a collection nested too deep, to where it ends, still
@@ -336,6 +343,14 @@ mod tests {
         assert_eq!(value("g"), Value::Str("12\n".into()));
         assert_eq!(value("h"), Value::Null);
         assert_eq!(value("i"), Value::Float(f64::INFINITY));
+    }
+
+    #[test]
+    fn knows_which_scalars_are_plain() {
+        let doc = object("a: yes\nb: \"yes\"\nc: !!str yes\nd: |\n  yes\ne: &x yes\nf: *x\ng: [yes]\n");
+        let plain = |key: &str| doc.get(key).unwrap().plain;
+        assert!(plain("a") && plain("e") && plain("f") && doc.get("g").unwrap().items()[0].plain);
+        assert!(!plain("b") && !plain("c") && !plain("d") && !plain("g"));
     }
 
     #[test]

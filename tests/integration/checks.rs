@@ -75,6 +75,21 @@ fn errors_name_object_field_and_template_line() {
 }
 
 #[test]
+fn scalars_are_typed_as_kubectl_reads_yaml() {
+    // Issue #18: YAML 1.1 reads a plain `yes` as a boolean, `1_000` as a number.
+    let (_, _, run) = run_case("err_YML001_yaml11_boolean_label.yaml", &[]);
+    run.code(1)
+        .stderr_has("error[YML001]: `metadata.labels.team` is the string `yes` to YAML 1.2 but a boolean to kubectl")
+        .stderr_has("help: quote it: \"yes\"");
+    let (_, _, run) = run_case("err_YML001_yaml11_number_env.yaml", &[]);
+    run.code(1).stderr_has("`spec.containers[0].env[0].value` is the string `1_000` to YAML 1.2 but an integer");
+    let (_, _, run) = run_case("warn_YML002_yaml11_boolean.yaml", &[]);
+    run.code(0)
+        .stderr_has("warning[YML002]: `spec.automountServiceAccountToken: no` is a boolean only to YAML 1.1 readers")
+        .stderr_has("help: write `false`");
+}
+
+#[test]
 fn postgres_replicas_need_replication() {
     let project = TestProject::fixture("checks");
     project

@@ -73,10 +73,14 @@ fn set_keeps_strings_where_the_schema_wants_strings() {
     let run = project.run(&["--env", "dev", "--set", "app.image.tag=17", "--stdout"]);
     run.code(0);
     assert!(run.stdout.contains("tag: \"17\""), "{}", run.stdout);
-    // "true" stays a string in the values because the schema says string, but the
-    // template writes it unquoted, so YAML reads a boolean: the output check catches it.
-    let run = project.run(&["--env", "dev", "--set", "app.message=true", "--stdout"]);
-    run.code(1).stderr_has("error[K8S002]: `data.message` must be a string, found a boolean");
+    // "true" stays a string in the values because the schema says string, and
+    // `{{ values.message }}` quotes it, so YAML reads it back as that string (#18:
+    // also the YAML 1.1 spellings kubectl reads as booleans and numbers).
+    for value in ["true", "yes", "off", "1_000"] {
+        let run = project.run(&["--env", "dev", "--set", &format!("app.message={value}"), "--stdout"]);
+        run.code(0);
+        assert!(run.stdout.contains(&format!("message: \"{value}\"\n")), "{}", run.stdout);
+    }
 }
 
 #[test]

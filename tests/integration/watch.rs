@@ -13,6 +13,8 @@ use crate::harness::TestProject;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const CONFIGMAP: &str = "out/dev/3-config/configmap.yaml";
+/// The template that `CONFIGMAP` is rendered from.
+const TEMPLATE: &str = "charts/app/templates/3-config/configmap.yaml.j2";
 
 /// A running `pgrender watch`, killed when dropped.
 struct Watcher {
@@ -191,12 +193,13 @@ fn an_edit_that_fails_an_output_check_keeps_the_last_good_output() {
     let project = TestProject::fixture("minimal");
     let mut watcher = watching_dev(&project, &[]);
     let before = project.tree("out");
-    // A string YAML reads as a boolean: the ConfigMap's data would not be a string (K8S002).
-    project.write("environments/dev.toml", &dev_values("true"));
-    watcher.wait_for("the check finding", |w| w.stderr().contains("K8S002"));
+    // A plain `yes` that kubectl reads as a boolean where the ConfigMap wants a string (YML001).
+    let template = project.read(TEMPLATE);
+    project.write(TEMPLATE, &template.replace("message: {{ values.message }}", "message: yes"));
+    watcher.wait_for("the check finding", |w| w.stderr().contains("YML001"));
     assert!(watcher.alive(), "the watch ended on a failed check");
     assert_eq!(project.tree("out"), before, "a failed check touched the output");
-    project.write("environments/dev.toml", &dev_values("fine again"));
+    project.write(TEMPLATE, &template);
     watcher.wait_for("recovery", |w| w.stdout().contains("recovered"));
 }
 
