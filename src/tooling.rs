@@ -27,6 +27,24 @@ pub fn init(dir: &Path, force: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// `new chart`: adds the chart and says what changed and what to run next.
+pub fn new_chart(project: &Project, name: &str) -> Result<(), Error> {
+    let added = crate::scaffold::new_chart(project, name)?;
+    for file in &added.created {
+        eprintln!("{:>10} {file}", "created");
+    }
+    for file in &added.updated {
+        eprintln!("{:>10} {file}", "updated");
+    }
+    eprintln!(
+        "\nNext:\n  pgrender --all            render it into {}/<env>/{}/\n  pgrender graph --env {}   see how it hangs together with the other charts",
+        display_path(&project.output),
+        added.folder,
+        project.environment_names()?.first().map_or("ENV", String::as_str)
+    );
+    Ok(())
+}
+
 /// `docs`: each chart's values reference, printed, written into its README, or checked.
 pub fn docs(project: &Project, charts: &[Chart], mode: Mode) -> Result<(), Error> {
     let mut printed = String::new();

@@ -114,8 +114,9 @@ impl Object<'_> {
     }
 }
 
-/// Runs every check on one rendered environment; findings of disabled rules are dropped.
-pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
+/// Every object of an environment's files, in apply order; `version` is
+/// the Kubernetes version the objects are meant for.
+pub fn objects<'a>(env: &'a RenderedEnv, version: &'a str) -> Vec<Object<'a>> {
     let mut objects = Vec::new();
     for (file, rendered) in env.files.iter().enumerate() {
         for doc in &rendered.documents {
@@ -127,10 +128,16 @@ pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
                 kind: text(&["kind"]),
                 name: text(&["metadata", "name"]),
                 namespace: doc.at(&["metadata", "namespace"]).and_then(Node::as_str),
-                version: &settings.kubernetes,
+                version,
             });
         }
     }
+    objects
+}
+
+/// Runs every check on one rendered environment; findings of disabled rules are dropped.
+pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
+    let objects = objects(env, &settings.kubernetes);
     let mut findings = Vec::new();
     match KubeSchemas::for_version(&settings.kubernetes) {
         Some(schemas) => objects.iter().for_each(|o| schemas.validate(o, &mut findings)),
