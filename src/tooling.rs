@@ -36,11 +36,12 @@ pub fn new_chart(project: &Project, name: &str) -> Result<(), Error> {
     for file in &added.updated {
         eprintln!("{:>10} {file}", "updated");
     }
+    let graph = format!("pgrender graph --env {}", project.environment_names()?.first().map_or("ENV", String::as_str));
     eprintln!(
-        "\nNext:\n  pgrender --all            render it into {}/<env>/{}/\n  pgrender graph --env {}   see how it hangs together with the other charts",
+        "\nNext:\n  {:<26}render it into {}/<env>/{}/\n  {graph:<26}see how it hangs together with the other charts",
+        "pgrender --all",
         display_path(&project.output),
         added.folder,
-        project.environment_names()?.first().map_or("ENV", String::as_str)
     );
     Ok(())
 }

@@ -73,10 +73,10 @@ fn check_name(name: &str) -> Result<(), Error> {
         "it is empty"
     } else if name.len() > 63 {
         "it is longer than 63 characters"
-    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        "it must start with a lower-case letter"
     } else if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
         "only lower-case letters, digits and `-` are allowed"
+    } else if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        "it must start with a letter"
     } else if name.ends_with('-') {
         "it must not end with `-`"
     } else if name == ENVIRONMENT_KEY {
@@ -178,6 +178,10 @@ fn check_conflicts(project: &Project, name: &str, changes: &[Change]) -> Result<
     for change in changes {
         let rel = change.path.strip_prefix(root).unwrap_or(&change.path).to_string_lossy().replace('\\', "/");
         let Some(template) = rel.strip_prefix(&templates).and_then(|t| t.strip_suffix(".j2")) else { continue };
+        // Partials render nothing, and each chart has its own.
+        if template.split('/').any(|part| part.starts_with('_')) {
+            continue;
+        }
         for chart in &project.charts {
             let theirs = crate::output::list_files(&chart.dir.join("templates"))?;
             if theirs.contains(&format!("{template}.j2")) {
@@ -225,9 +229,12 @@ fn environment_table(path: &Path, name: &str) -> Result<Option<Change>, Error> {
     }
     let mut table = toml_edit::Table::new();
     table.set_implicit(false);
-    let separator = if source.text.ends_with("\n\n") || source.text.is_empty() { "" } else { "\n" };
+    // Comments at the end of the file stay where they are, above the new table.
+    let trailing = doc.trailing().as_str().unwrap_or_default().trim_end_matches('\n').to_string();
+    doc.set_trailing("");
+    let gap = if trailing.is_empty() { "\n" } else { "\n\n" };
     table.decor_mut().set_prefix(format!(
-        "{separator}# Values of the {name} chart in this environment, over charts/{name}/values.toml.\n"
+        "{trailing}{gap}# Values of the {name} chart in this environment, over charts/{name}/values.toml.\n"
     ));
     doc.insert(name, toml_edit::Item::Table(table));
     Ok(Some(Change { path: path.to_path_buf(), content: doc.to_string(), previous: Some(source.text.clone()) }))
