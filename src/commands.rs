@@ -69,13 +69,8 @@ fn render(config: RenderConfig) -> Result<(), Error> {
 /// `graph`: each environment rendered, its objects and references drawn.
 fn graph(config: &GraphConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project.clone())?;
-    // The path `render` and `check` take; the findings are theirs to report.
-    let checked = pipeline.render_checked_all(&config.envs, &config.overrides, &config.project.output)?;
     let mut text = String::new();
-    for (env, _) in &checked {
-        let paths: Vec<String> = env.files.iter().map(|f| f.path.clone()).collect();
-        // The graph validates nothing against the Kubernetes API, so the objects need no version.
-        let graph = crate::graph::build(&env.name, &crate::check::objects(env, ""), &paths);
+    for (graph, redactor) in crate::graph::environments(&pipeline, &config.envs, &config.overrides)? {
         let drawn = match config.format {
             GraphFormat::Mermaid => crate::graph::mermaid::render(&graph),
             GraphFormat::Markdown => crate::graph::mermaid::markdown(&graph),
@@ -84,7 +79,7 @@ fn graph(config: &GraphConfig) -> Result<(), Error> {
         if !text.is_empty() {
             text.push('\n');
         }
-        text.push_str(&env.redactor.text(&drawn));
+        text.push_str(&redactor.text(&drawn));
     }
     match &config.output {
         None => write_stdout(&text),

@@ -12,7 +12,10 @@ pub mod svg;
 use std::collections::BTreeMap;
 
 use crate::check::Object;
+use crate::error::Error;
 use crate::order::apply_order;
+use crate::pipeline::{Overrides, Pipeline};
+use crate::redact::Redactor;
 
 pub use dns::{ServiceName, service_names};
 
@@ -120,6 +123,25 @@ impl Edge {
             None => self.relation.verb().to_string(),
         }
     }
+}
+
+/// Renders `envs` the way `render` and `check` do and builds the graph of
+/// each, with the redactor that masks its sensitive values in anything drawn.
+pub fn environments(
+    pipeline: &Pipeline,
+    envs: &[String],
+    overrides: &Overrides,
+) -> Result<Vec<(Graph, Redactor)>, Error> {
+    let checked = pipeline.render_checked_all(envs, overrides, &pipeline.project.output)?;
+    Ok(checked
+        .into_iter()
+        .map(|(env, _findings)| {
+            let paths: Vec<String> = env.files.iter().map(|f| f.path.clone()).collect();
+            // Nothing is validated against the Kubernetes API here, so the objects need no version.
+            let graph = build(&env.name, &crate::check::objects(&env, ""), &paths);
+            (graph, env.redactor)
+        })
+        .collect())
 }
 
 /// Identity of an object: kind, namespace (empty for cluster-scoped), name.
