@@ -13,6 +13,7 @@ mod corpus;
 mod crash;
 mod errors;
 mod graph;
+mod new_chart;
 mod render;
 mod secrets;
 mod tooling;
