@@ -247,3 +247,56 @@ fn parse(source: &SourceRef) -> Result<toml_edit::DocumentMut, Error> {
         message: err.message().to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn scaffold(path: &str) -> &'static str {
+        CHART.get_file(path).and_then(|f| f.contents_utf8()).expect(path)
+    }
+
+    /// Every leaf of the values with its dotted path.
+    fn leaves(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+        match value.as_object() {
+            Some(map) if !map.is_empty() && path != "env" => {
+                for (key, value) in map {
+                    let path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    leaves(value, &path, out);
+                }
+            }
+            _ => out.push((path.to_string(), value.clone())),
+        }
+    }
+
+    #[test]
+    fn every_value_has_a_schema_entry_with_description_default_and_constraint() {
+        let schema: Value = serde_json::from_str(scaffold("schema.json")).unwrap();
+        let values: Value = toml::from_str(scaffold("values.toml")).unwrap();
+        let mut found = Vec::new();
+        leaves(&values, "", &mut found);
+        assert!(found.len() > 10, "{found:?}");
+        for (path, value) in found {
+            let mut node = &schema;
+            for key in path.split('.') {
+                node = &node["properties"][key];
+            }
+            assert!(node["description"].as_str().is_some_and(|d| !d.is_empty()), "{path}: no description");
+            assert_eq!(node["default"], value, "{path}: the schema's default differs from values.toml");
+            let constrained = ["type", "$ref", "enum", "pattern"].iter().any(|k| node.get(k).is_some());
+            assert!(constrained, "{path}: no type or constraint");
+        }
+    }
+
+    #[test]
+    fn names_that_cannot_name_a_chart_are_refused() {
+        for good in ["backend", "a", "web-2", &"a".repeat(63)] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "Backend", "2web", "web-", "we_b", "web.api", "environment", &"a".repeat(64)] {
+            assert!(matches!(check_name(bad), Err(Error::Usage(UsageError::BadChartName { .. }))), "{bad}");
+        }
+    }
+}
