@@ -1,6 +1,6 @@
 //! `pgrender graph`: the objects of one rendered environment and how they
 //! refer to each other (a Namespace holds, a Service selects, a workload
-//! mounts, reads, uses; a NetworkPolicy admits, a PodDisruptionBudget
+//! mounts, reads, uses; a `NetworkPolicy` admits, a `PodDisruptionBudget`
 //! covers, a DNS name reaches a Service), drawn as Mermaid or SVG. The graph
 //! is built from the parsed objects the output checks walk.
 
@@ -66,15 +66,15 @@ pub enum Relation {
     Holds,
     /// A Service selects the pods of a workload.
     Selects,
-    /// A workload mounts a Secret, `ConfigMap` or claim, or claims storage of a StorageClass.
+    /// A workload mounts a Secret, `ConfigMap` or claim, or claims storage of a `StorageClass`.
     Mounts,
     /// A workload reads a Secret or `ConfigMap` into its environment.
     Reads,
     /// A workload's pods run as a `ServiceAccount`.
     Uses,
-    /// A NetworkPolicy applies to the pods of a workload.
+    /// A `NetworkPolicy` applies to the pods of a workload.
     Guards,
-    /// A NetworkPolicy admits traffic from a namespace or the pods of a workload.
+    /// A `NetworkPolicy` admits traffic from a namespace or the pods of a workload.
     Admits,
     /// A `PodDisruptionBudget` covers the pods of a workload.
     Covers,

@@ -128,7 +128,7 @@ fn external_secret(object: &Object<'_>, graph: &mut Builder) {
     graph.edge(from, to, Relation::Fills, None);
 }
 
-/// A claim (or claim template) storing on a named StorageClass.
+/// A claim (or claim template) storing on a named `StorageClass`.
 fn claim_class(object: &Object<'_>, spec: Option<&Node>, via: Option<&str>, graph: &mut Builder) {
     let Some(class) = spec.and_then(|s| s.get("storageClassName")).and_then(Node::as_str) else { return };
     if class.is_empty() {

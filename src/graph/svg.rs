@@ -194,7 +194,7 @@ fn curve(from: Place, to: Place, columns: &[(f64, f64)], loops: &mut [usize]) ->
     }
     // The lane: the gap between rows closest to both ends.
     let lane = (0..=rows_above(fy.max(ty)))
-        .map(|k| lane_y(k))
+        .map(lane_y)
         .min_by(|a, b| ((a - fy).abs() + (a - ty).abs()).total_cmp(&((b - fy).abs() + (b - ty).abs())))
         .unwrap_or(fy);
     let (first, last) = if forwards { (from.column + 1, to.column - 1) } else { (from.column - 1, to.column + 1) };

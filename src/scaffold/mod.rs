@@ -41,7 +41,7 @@ pub struct Added {
 pub fn new_chart(project: &Project, name: &str) -> Result<Added, Error> {
     check_name(name)?;
     let folder = format!("{}-{name}", next_number(project)?);
-    let mut changes = chart_files(project, name, &folder)?;
+    let mut changes = chart_files(project, name, &folder);
     check_conflicts(project, name, &changes)?;
     changes.push(register(project, name)?);
     for env in project.environment_names()? {
@@ -52,7 +52,7 @@ pub fn new_chart(project: &Project, name: &str) -> Result<Added, Error> {
     let created = changes.iter().filter(|c| c.previous.is_none()).map(rel).collect();
     let mut updated: Vec<String> = changes.iter().filter(|c| c.previous.is_some()).map(rel).collect();
     let editor_schema = root.join(crate::editor_schema::PATH);
-    write::apply(root, changes, || {
+    write::apply(root, &changes, || {
         // The environment-file schema covers every chart: regenerated from
         // the project as it now is, or left alone when it does not use one.
         if !editor_schema.is_file() {
@@ -105,7 +105,7 @@ fn next_number(project: &Project) -> Result<u64, Error> {
 }
 
 /// The chart folder, its schema and its README with the values reference.
-fn chart_files(project: &Project, name: &str, folder: &str) -> Result<Vec<Change>, Error> {
+fn chart_files(project: &Project, name: &str, folder: &str) -> Vec<Change> {
     let chart_dir = format!("{CHARTS_DIR}/{name}");
     let fill = |text: &str| text.replace("__NAME__", name).replace("__FOLDER__", folder);
     let mut files = Vec::new();
@@ -147,7 +147,7 @@ fn chart_files(project: &Project, name: &str, folder: &str) -> Result<Vec<Change
     let readme = docs::splice(&docs::new_readme(name, &description), &docs::reference(&schema, &defaults, &schema_rel));
     changes.push(Change { path: project.root.join(&chart_dir).join("README.md"), content: readme, previous: None });
     changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(changes)
+    changes
 }
 
 fn chart_description(chart_toml: &str) -> String {

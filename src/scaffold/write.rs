@@ -30,12 +30,8 @@ struct Journal {
 
 /// Applies `changes`, then the changes `more` computes from the project as
 /// changed; on any error everything is put back as it was.
-pub fn apply(
-    root: &Path,
-    changes: Vec<Change>,
-    more: impl FnOnce() -> Result<Vec<Change>, Error>,
-) -> Result<(), Error> {
-    for change in &changes {
+pub fn apply(root: &Path, changes: &[Change], more: impl FnOnce() -> Result<Vec<Change>, Error>) -> Result<(), Error> {
+    for change in changes {
         check_inside(root, &change.path)?;
     }
     let mut journal = Journal::default();
@@ -126,7 +122,7 @@ mod tests {
             // Exists already: creating it fails, after the two above succeeded.
             Change { path: root.join("taken"), content: "theirs".into(), previous: None },
         ];
-        let err = apply(root, changes, || Ok(Vec::new())).unwrap_err();
+        let err = apply(root, &changes, || Ok(Vec::new())).unwrap_err();
         assert!(matches!(err, Error::Write { .. }), "{err:?}");
         assert_eq!(fs::read_to_string(root.join("edited.toml")).unwrap(), "old\n");
         assert_eq!(fs::read_to_string(root.join("taken")).unwrap(), "mine\n");
@@ -142,7 +138,7 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), root.join("away")).unwrap();
         for path in [root.join("away/file"), root.join("away")] {
             let change = Change { path, content: "x".into(), previous: None };
-            let err = apply(root, vec![change], || Ok(Vec::new())).unwrap_err();
+            let err = apply(root, &[change], || Ok(Vec::new())).unwrap_err();
             assert!(matches!(err, Error::OutsideProject { .. }), "{err:?}");
         }
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);

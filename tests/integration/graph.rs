@@ -90,8 +90,19 @@ fn default_eks_graph_has_every_object_and_reference() {
 fn default_local_graph_mounts_the_rendered_secret_and_the_cluster_storage_class() {
     let graph = graph_of(&TestProject::default_project(), "local");
     let edges = edges(&graph);
-    assert!(edges.contains(&"StatefulSet postgresql-prod/postgres --mounts postgres-password--> Secret postgresql-prod/db-secret".to_string()), "{edges:#?}");
-    assert!(edges.contains(&"StatefulSet postgresql-prod/postgres --mounts postgres-data--> StorageClass local-path".to_string()), "{edges:#?}");
+    assert!(
+        edges.contains(
+            &"StatefulSet postgresql-prod/postgres --mounts postgres-password--> Secret postgresql-prod/db-secret"
+                .to_string()
+        ),
+        "{edges:#?}"
+    );
+    assert!(
+        edges.contains(
+            &"StatefulSet postgresql-prod/postgres --mounts postgres-data--> StorageClass local-path".to_string()
+        ),
+        "{edges:#?}"
+    );
     let nodes = nodes(&graph);
     assert!(nodes.contains(&"Secret postgresql-prod/db-secret [3-security]".to_string()), "{nodes:#?}");
     assert!(nodes.contains(&"StorageClass local-path [outside]".to_string()), "{nodes:#?}");
@@ -165,7 +176,11 @@ fn markdown_draws_every_environment_and_other_formats_one() {
     let run = project.run(&["graph", "--all", "--format", "markdown"]);
     run.code(0);
     for env in ["aks", "eks", "gke", "local"] {
-        assert!(run.stdout.contains(&format!("### Environment `{env}`\n\n```mermaid\nflowchart LR\n")), "{env}:\n{}", run.stdout);
+        assert!(
+            run.stdout.contains(&format!("### Environment `{env}`\n\n```mermaid\nflowchart LR\n")),
+            "{env}:\n{}",
+            run.stdout
+        );
     }
     assert_eq!(run.stdout.matches("```\n").count(), 4, "{}", run.stdout);
     let mermaid = project.run(&["graph", "--env", "eks"]);

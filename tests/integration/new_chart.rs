@@ -22,7 +22,9 @@ fn new_chart_renders_and_checks_clean_right_after() {
     // Comments and layout are kept; the entry and the tables are appended.
     assert_eq!(
         project.read("pgrender.toml"),
-        format!("{before_project_file}\n[[chart]]\npath = \"charts/backend\"\nschema = \"schema/backend.schema.json\"\n")
+        format!(
+            "{before_project_file}\n[[chart]]\npath = \"charts/backend\"\nschema = \"schema/backend.schema.json\"\n"
+        )
     );
     for (env, before) in ENVS.iter().zip(&before_envs) {
         assert_eq!(
@@ -56,13 +58,19 @@ fn values_set_in_an_environment_table_reach_the_chart() {
     let local = project.read("environments/local.toml");
     project.write(
         "environments/local.toml",
-        &format!("{local}replicas = 2\n\n[backend.env]\nDB_HOST = \"postgres-service.postgresql-prod.svc.cluster.local\"\n"),
+        &format!(
+            "{local}replicas = 2\n\n[backend.env]\nDB_HOST = \"postgres-service.postgresql-prod.svc.cluster.local\"\n"
+        ),
     );
     project.run(&["--all"]).code(0);
     project.run(&["check", "--all", "--strict"]).code(0);
     let deployment = project.read("k8s-manifests/local/5-backend/deployment.yaml");
     assert!(deployment.contains("  replicas: 2\n"), "{deployment}");
-    assert!(deployment.contains("- name: DB_HOST\n          value: \"postgres-service.postgresql-prod.svc.cluster.local\"\n"), "{deployment}");
+    assert!(
+        deployment
+            .contains("- name: DB_HOST\n          value: \"postgres-service.postgresql-prod.svc.cluster.local\"\n"),
+        "{deployment}"
+    );
     let graph = project.run(&["graph", "--env", "local"]);
     assert!(graph.code(0).stdout.contains("-->|\"reaches DB_HOST\"|"), "{}", graph.stdout);
 }
@@ -147,7 +155,10 @@ fn writes_only_inside_the_project() {
     let before = project.tree("");
     project.run(&["new", "chart", "backend"]).code(1).stderr_has("environments/eks.toml is outside the project");
     assert_eq!(project.tree(""), before);
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), std::fs::read_to_string(repo_root().join("environments/eks.toml")).unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        std::fs::read_to_string(repo_root().join("environments/eks.toml")).unwrap()
+    );
 }
 
 #[test]
