@@ -181,3 +181,49 @@ fn completions_and_man_pages_cover_the_new_commands() {
         assert!(project.read(&format!("man1/{page}")).contains(".TH"), "{page}");
     }
 }
+
+/// The text of the README's fenced block that follows `after`, up to its closing fence.
+fn readme_block(readme: &str, after: &str) -> String {
+    let start = readme.find(after).unwrap_or_else(|| panic!("README lacks {after:?}")) + after.len();
+    let end = readme[start..].find("```").unwrap() + start;
+    readme[start..end].to_string()
+}
+
+#[test]
+fn readme_walkthrough_of_several_charts_shows_real_output() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Several charts").unwrap()..];
+    let project = TestProject::default_project();
+
+    let run = project.run(&["new", "chart", "backend"]);
+    assert_eq!(run.code(0).stderr, readme_block(section, "$ pgrender new chart backend\n"));
+
+    // Step 2, as the README says.
+    let values = project.read("charts/backend/values.toml");
+    let values = values
+        .replace(
+            "env = {}",
+            "env = { DB_HOST = \"postgres-service.postgresql-prod.svc.cluster.local\", DB_PORT = \"5432\" }",
+        )
+        .replace("[namespace]\nname = \"backend\"", "[namespace]\nname = \"wealist\"");
+    assert!(values.contains(readme_block(section, "```toml\n").trim_end().lines().next().unwrap()));
+    project.write("charts/backend/values.toml", &values);
+    let eks = project.read("environments/eks.toml");
+    project.write("environments/eks.toml", &eks.replace("[backend]\n", "[backend]\nreplicas = 2\n"));
+    assert!(
+        project
+            .read("environments/eks.toml")
+            .ends_with(&readme_block(section, "`environments/eks.toml`:\n\n```toml\n"))
+    );
+
+    let render = project.run(&["--all"]);
+    let check = project.run(&["check", "--all"]);
+    let step = &section[section.find("**3. Render.**").unwrap()..];
+    let console = readme_block(step, "```console\n");
+    let (render_text, check_text) = console.split_once("$ pgrender check --all\n").unwrap();
+    assert_eq!(render.code(0).stderr, render_text.strip_prefix("$ pgrender --all\n").unwrap());
+    assert_eq!(check.code(0).stderr, check_text);
+
+    let graph = project.run(&["graph", "--env", "eks"]);
+    assert_eq!(graph.code(0).stdout, readme_block(section, "```mermaid\n"));
+}
