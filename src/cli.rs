@@ -146,6 +146,10 @@ pub struct NewArgs {
 pub enum NewCommand {
     /// Add a chart: charts/NAME/ (a Namespace, a Deployment and a Service), schema/NAME.schema.json,
     /// a [[chart]] entry in pgrender.toml and a [NAME] table in each environment file.
+    #[command(after_help = "\
+Examples:
+  pgrender new chart backend                then `pgrender --all` renders it into k8s-manifests/<env>/5-backend/
+  pgrender new chart backend -C infra/app   in the project in infra/app")]
     Chart(NewChartArgs),
 }
 
