@@ -77,10 +77,13 @@ pub fn render(graph: &Graph) -> String {
         );
     }
     let mut loops = vec![0usize; groups.len()];
+    let mut labels = Vec::new();
     for edge in &graph.edges {
         let (from, to) = (places[edge.from], places[edge.to]);
         let dashed = if graph.nodes[edge.to].in_tree() { "" } else { " stroke-dasharray=\"5 4\"" };
-        let (d, label) = curve(from, to, &columns, &mut loops);
+        let (d, (lx, ly)) = curve(from, to, &columns, &mut loops);
+        let text = edge.label();
+        let ly = free_row(lx, ly, text_width(&text) * LABEL_SCALE, &mut labels);
         let _ = writeln!(
             out,
             "<path d=\"{d}\" fill=\"none\" stroke=\"#555\" stroke-width=\"1.2\"{dashed} marker-end=\"url(#arrow)\"/>"
@@ -88,9 +91,9 @@ pub fn render(graph: &Graph) -> String {
         let _ = writeln!(
             out,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\" stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>",
-            num(label.0),
-            num(label.1 - 3.0),
-            escape(&edge.label())
+            num(lx),
+            num(ly - 3.0),
+            escape(&text)
         );
     }
     for (n, place) in places.iter().enumerate() {
@@ -116,6 +119,22 @@ pub fn render(graph: &Graph) -> String {
     }
     out.push_str("</svg>\n");
     out
+}
+
+/// Edge labels are drawn at 10px, node text at 12px.
+const LABEL_SCALE: f64 = 10.0 / 12.0;
+/// The height one edge label takes.
+const LABEL_HEIGHT: f64 = 12.0;
+
+/// The y nearest below `y` where a label `width` wide centred on `x` overlaps
+/// none drawn before, which it then takes.
+fn free_row(x: f64, y: f64, width: f64, taken: &mut Vec<(f64, f64, f64)>) -> f64 {
+    let mut y = y;
+    while taken.iter().any(|&(tx, ty, tw)| (tx - x).abs() < (tw + width) / 2.0 && (ty - y).abs() < LABEL_HEIGHT) {
+        y += LABEL_HEIGHT;
+    }
+    taken.push((x, y, width));
+    y
 }
 
 fn title(group: Option<&str>) -> &str {
