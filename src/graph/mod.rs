@@ -196,7 +196,7 @@ impl Builder {
         }
     }
 
-    /// Whether a Service `namespace/name` is rendered.
+    /// Whether the tree renders an object of `kind` at `namespace/name` (namespace empty if cluster-scoped).
     pub(crate) fn has(&self, kind: &str, namespace: &str, name: &str) -> bool {
         self.index.contains_key(&(kind.to_string(), namespace.to_string(), name.to_string()))
     }
