@@ -130,7 +130,7 @@ const LABEL_HEIGHT: f64 = 12.0;
 /// none drawn before, which it then takes.
 fn free_row(x: f64, y: f64, width: f64, taken: &mut Vec<(f64, f64, f64)>) -> f64 {
     let mut y = y;
-    while taken.iter().any(|&(tx, ty, tw)| (tx - x).abs() < (tw + width) / 2.0 && (ty - y).abs() < LABEL_HEIGHT) {
+    while taken.iter().any(|&(tx, ty, tw)| (tx - x).abs() < f64::midpoint(tw, width) && (ty - y).abs() < LABEL_HEIGHT) {
         y += LABEL_HEIGHT;
     }
     taken.push((x, y, width));
