@@ -1,7 +1,8 @@
 //! Rebuilds when the starter project that `pgrender init` embeds or the
 //! chart that `pgrender new chart` starts from changes (the files are
-//! compiled in, so a new or removed file must trigger a build), and turns the Kubernetes schema bundle into Rust: each version's
-//! table as sorted static slices, each shape as its own JSON text. A run
+//! compiled in, so a new or removed file must trigger a build), and turns
+//! the Kubernetes schema bundle into Rust: each version's table as sorted
+//! static slices, each shape as its own JSON text. A run
 //! then parses only the shapes its objects reach, and no table at all.
 
 use std::fmt::Write as _;

@@ -236,86 +236,8 @@ fn workflow_puts_each_environment_graph_into_the_job_summary() {
 #[test]
 fn every_kind_of_reference_is_an_edge() {
     let project = TestProject::default_project();
-    project.write(
-        "charts/postgres/templates/5-extra/objects.yaml.j2",
-        r#"apiVersion: v1
-kind: PersistentVolumeClaim
-metadata:
-  name: scratch
-  namespace: postgresql-prod
-spec:
-  storageClassName: fast
-  accessModes: [ReadWriteOnce]
-  resources:
-    requests:
-      storage: 1Gi
----
-apiVersion: external-secrets.io/v1beta1
-kind: ExternalSecret
-metadata:
-  name: app-credentials
-  namespace: postgresql-prod
-spec:
-  target:
-    name: app-secret
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: client
-  namespace: postgresql-prod
-  labels:
-    role: client
-spec:
-  containers:
-  - name: client
-    image: busybox:1.36
-    env:
-    - name: PASSWORD
-      valueFrom:
-        secretKeyRef:
-          name: app-secret
-          key: password
-    - name: CACHE
-      value: redis.cache.svc.cluster.local:6379
-    envFrom:
-    - configMapRef:
-        name: settings
-    volumeMounts:
-    - name: scratch
-      mountPath: /scratch
-  volumes:
-  - name: scratch
-    persistentVolumeClaim:
-      claimName: scratch
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: client
-  namespace: postgresql-prod
-spec:
-  selector:
-    role: client
-  ports:
-  - port: 80
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: from-client
-  namespace: postgresql-prod
-spec:
-  podSelector:
-    matchLabels:
-      app: postgres
-  ingress:
-  - from:
-    - podSelector:
-        matchLabels:
-          role: client
-"#,
-    );
+    // One object of each kind that refers to another, in a numbered folder of its own.
+    overlay(&repo_root().join("tests/fixtures/graph-every-edge"), "", &project);
     let graph = graph_of(&project, "local");
     let edges = edges(&graph);
     for edge in [
