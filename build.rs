@@ -1,7 +1,8 @@
-//! Rebuilds when the starter project that `pgrender init` embeds changes
-//! (the files are compiled in, so a new or removed file must trigger a
-//! build), and turns the Kubernetes schema bundle into Rust: each version's
-//! table as sorted static slices, each shape as its own JSON text. A run
+//! Rebuilds when the starter project that `pgrender init` embeds or the
+//! chart that `pgrender new chart` starts from changes (the files are
+//! compiled in, so a new or removed file must trigger a build), and turns
+//! the Kubernetes schema bundle into Rust: each version's table as sorted
+//! static slices, each shape as its own JSON text. A run
 //! then parses only the shapes its objects reach, and no table at all.
 
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use std::path::Path;
 const BUNDLE: &str = "src/check/kube-schemas.json";
 
 fn main() {
-    for path in ["pgrender.toml", ".taplo.toml", "charts", "schema", "environments", BUNDLE] {
+    for path in ["pgrender.toml", ".taplo.toml", "charts", "schema", "environments", "src/scaffold/chart", BUNDLE] {
         println!("cargo:rerun-if-changed={path}");
     }
     let text = std::fs::read_to_string(BUNDLE).expect("the Kubernetes schema bundle is readable");

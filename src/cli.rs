@@ -80,6 +80,19 @@ Examples:
   pgrender init my-db                       create my-db/ with a project that renders as is
   pgrender init . --force                   overwrite the starter files in this folder")]
     Init(InitArgs),
+    /// Add to the project: `new chart NAME` writes a chart, its schema and its values tables.
+    #[command(after_help = "\
+Examples:
+  pgrender new chart backend                a Deployment and a Service in charts/backend/, registered
+                                            in pgrender.toml, with a [backend] table in each environment")]
+    New(NewArgs),
+    /// Draw the objects of an environment and how they refer to each other (Mermaid or SVG).
+    #[command(after_help = "\
+Examples:
+  pgrender graph --env eks                  Mermaid flowchart text (GitHub renders it in Markdown)
+  pgrender graph --env eks --format svg -o eks.svg
+  pgrender graph --all --format markdown >> \"$GITHUB_STEP_SUMMARY\"")]
+    Graph(GraphArgs),
     /// Generate a chart's Markdown values reference from its schema.
     #[command(after_help = "\
 Examples:
@@ -118,6 +131,62 @@ pub struct InitArgs {
     /// Overwrite starter files that already exist.
     #[arg(long)]
     pub force: bool,
+}
+
+/// Arguments of `new`.
+#[derive(Debug, Args, Clone)]
+pub struct NewArgs {
+    /// What to add.
+    #[command(subcommand)]
+    pub what: NewCommand,
+}
+
+/// What `new` adds.
+#[derive(Debug, Subcommand, Clone)]
+pub enum NewCommand {
+    /// Add a chart: charts/NAME/ (a Namespace, a Deployment and a Service), schema/NAME.schema.json,
+    /// a [[chart]] entry in pgrender.toml and a [NAME] table in each environment file.
+    #[command(after_help = "\
+Examples:
+  pgrender new chart backend                then `pgrender --all` renders it into k8s-manifests/<env>/5-backend/
+  pgrender new chart backend -C infra/app   in the project in infra/app")]
+    Chart(NewChartArgs),
+}
+
+/// Arguments of `new chart`.
+#[derive(Debug, Args, Clone)]
+pub struct NewChartArgs {
+    /// The chart's name: a DNS label such as `backend`; also its values key and default namespace.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Project folder (default: the nearest folder upwards with pgrender.toml).
+    #[arg(long, short = 'C', value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+/// Arguments of `graph`.
+#[derive(Debug, Args, Clone)]
+pub struct GraphArgs {
+    /// The environment (several, or --all, with --format markdown) and value layers.
+    #[command(flatten)]
+    pub selection: Selection,
+    /// What to draw.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Formats of `graph`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// Mermaid flowchart text.
+    Mermaid,
+    /// A Markdown section per environment with a `mermaid` block (for READMEs and job summaries).
+    Markdown,
+    /// A self-contained SVG picture.
+    Svg,
 }
 
 /// Print, write or check a generated file.

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use crate::cli::Format;
-use crate::config::{Action, Destination, RenderConfig, ValuesConfig};
+use crate::cli::GraphFormat;
+use crate::config::{Action, Destination, GraphConfig, RenderConfig, ValuesConfig};
 use crate::error::Error;
 use crate::output::{Changes, SUMS, sums, write_all};
 use crate::pipeline::Pipeline;
@@ -27,6 +28,8 @@ pub fn run(action: Action) -> Result<(), Error> {
         Action::Check(config) => crate::ci::check(config),
         Action::Diff(config) => crate::ci::diff(config),
         Action::Rules => crate::ci::rules(),
+        Action::NewChart { project, name } => tooling::new_chart(&project, &name),
+        Action::Graph(config) => graph(&config),
     }
 }
 
@@ -61,6 +64,31 @@ fn render(config: RenderConfig) -> Result<(), Error> {
         eprintln!("{:>10} {}", "wrote", display_path(&path));
     }
     Ok(())
+}
+
+/// `graph`: each environment rendered, its objects and references drawn.
+fn graph(config: &GraphConfig) -> Result<(), Error> {
+    let pipeline = Pipeline::compile(config.project.clone())?;
+    let mut text = String::new();
+    for (graph, redactor) in crate::graph::environments(&pipeline, &config.envs, &config.overrides)? {
+        let drawn = match config.format {
+            GraphFormat::Mermaid => crate::graph::mermaid::render(&graph),
+            GraphFormat::Markdown => crate::graph::mermaid::markdown(&graph),
+            GraphFormat::Svg => crate::graph::svg::render(&graph),
+        };
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&redactor.text(&drawn));
+    }
+    match &config.output {
+        None => write_stdout(&text),
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|source| Error::Write { path: path.clone(), source })?;
+            eprintln!("{:>10} {}", "wrote", display_path(path));
+            Ok(())
+        }
+    }
 }
 
 fn summary(changes: &Changes) -> String {

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use crate::cli::{
-    CheckArgs, Cli, Command, DiffArgs, DocsArgs, FindingsFormat, Format, GenerateArgs, RenderArgs, Selection, WatchArgs,
+    CheckArgs, Cli, Command, DiffArgs, DocsArgs, FindingsFormat, Format, GenerateArgs, GraphArgs, GraphFormat,
+    NewCommand, RenderArgs, Selection, WatchArgs,
 };
 use crate::error::{Error, UsageError, did_you_mean};
 use crate::generated::Mode;
@@ -58,6 +59,29 @@ pub enum Action {
     Diff(DiffConfig),
     /// List the output-check rules.
     Rules,
+    /// Add a chart to the project.
+    NewChart {
+        /// The project.
+        project: Project,
+        /// The chart's name.
+        name: String,
+    },
+    /// Draw environments' objects and references.
+    Graph(GraphConfig),
+}
+
+/// A validated `graph` request.
+pub struct GraphConfig {
+    /// The project.
+    pub project: Project,
+    /// The environments: exactly one unless the format is Markdown.
+    pub envs: Vec<String>,
+    /// `-f` and `--set` layers.
+    pub overrides: Overrides,
+    /// What to draw.
+    pub format: GraphFormat,
+    /// The file to write, relative to the working directory; stdout when `None`.
+    pub output: Option<PathBuf>,
 }
 
 /// A validated render request.
@@ -189,6 +213,12 @@ impl Action {
             Some(Command::Check(args)) => CheckConfig::new(args).map(Action::Check),
             Some(Command::Diff(args)) => DiffConfig::new(args).map(Action::Diff),
             Some(Command::Rules) => Ok(Action::Rules),
+            Some(Command::New(args)) => match args.what {
+                NewCommand::Chart(args) => {
+                    Ok(Action::NewChart { project: discover(args.project.as_deref())?, name: args.name })
+                }
+            },
+            Some(Command::Graph(args)) => GraphConfig::new(args).map(Action::Graph),
         }
     }
 }
@@ -243,6 +273,24 @@ impl CheckConfig {
             strict: args.strict,
             format: args.format,
             annotations: annotations(),
+        })
+    }
+}
+
+impl GraphConfig {
+    fn new(args: GraphArgs) -> Result<GraphConfig, Error> {
+        let (project, envs, overrides) = select(&args.selection)?;
+        if envs.len() > 1 && args.format != GraphFormat::Markdown {
+            let format = if args.format == GraphFormat::Svg { "svg" } else { "mermaid" };
+            return Err(UsageError::GraphManyEnvs { format, count: envs.len() }.into());
+        }
+        let cwd = current_dir()?;
+        Ok(GraphConfig {
+            project,
+            envs,
+            overrides,
+            format: args.format,
+            output: args.output.map(|o| resolve(&cwd, &o)),
         })
     }
 }

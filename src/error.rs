@@ -130,6 +130,22 @@ pub enum Error {
         /// The link.
         path: PathBuf,
     },
+    /// `new chart` would clash with what the project has; nothing was written.
+    #[error("cannot add chart `{name}`: {reason}; nothing was written")]
+    ChartConflict {
+        /// The chart's name.
+        name: String,
+        /// What it clashes with.
+        reason: String,
+        /// What to do instead.
+        help: String,
+    },
+    /// A file to write is a symbolic link or lies outside the project.
+    #[error("{} is outside the project (or a symbolic link); pgrender writes only inside it", display_path(path))]
+    OutsideProject {
+        /// The file.
+        path: PathBuf,
+    },
     /// Diagnostics prepared in advance, e.g. with sensitive values masked.
     #[error("{} problems", .0.len())]
     Reported(Vec<Diagnostic>),
@@ -183,6 +199,22 @@ pub enum UsageError {
         path: PathBuf,
         /// Why it is refused.
         reason: String,
+    },
+    /// `new chart` with a name that cannot name a chart.
+    #[error("`{name}` cannot name a chart: {reason}")]
+    BadChartName {
+        /// The name given.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// `graph` draws one environment unless the format is Markdown.
+    #[error("--format {format} draws one environment, but {count} were selected; use --format markdown for several")]
+    GraphManyEnvs {
+        /// The format asked for.
+        format: &'static str,
+        /// How many environments were selected.
+        count: usize,
     },
     /// `--set` without `KEY=VALUE` form.
     #[error("--set expects KEY=VALUE with a dotted key, got `{0}`")]
@@ -269,6 +301,10 @@ impl Error {
                     .help("pass --force to overwrite them, or choose an empty folder"),
             ],
             Error::PathCollision(collision) => vec![collision.diagnostic()],
+            Error::ChartConflict { help, .. } => vec![Diagnostic::error(self.to_string()).help(help.clone())],
+            Error::Usage(UsageError::BadChartName { .. }) => vec![Diagnostic::error(self.to_string()).help(
+                "a chart name is a DNS label: lower-case letters, digits and inner `-`, starting with a letter (e.g. `backend`)",
+            )],
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }

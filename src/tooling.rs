@@ -27,6 +27,25 @@ pub fn init(dir: &Path, force: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// `new chart`: adds the chart and says what changed and what to run next.
+pub fn new_chart(project: &Project, name: &str) -> Result<(), Error> {
+    let added = crate::scaffold::new_chart(project, name)?;
+    for file in &added.created {
+        eprintln!("{:>10} {file}", "created");
+    }
+    for file in &added.updated {
+        eprintln!("{:>10} {file}", "updated");
+    }
+    let graph = format!("pgrender graph --env {}", project.environment_names()?.first().map_or("ENV", String::as_str));
+    eprintln!(
+        "\nNext:\n  {:<26}render it into {}/<env>/{}/\n  {graph:<26}see how it hangs together with the other charts",
+        "pgrender --all",
+        display_path(&project.output),
+        added.folder,
+    );
+    Ok(())
+}
+
 /// `docs`: each chart's values reference, printed, written into its README, or checked.
 pub fn docs(project: &Project, charts: &[Chart], mode: Mode) -> Result<(), Error> {
     let mut printed = String::new();

@@ -26,12 +26,13 @@ fn find<'o, 'a>(objects: &'o [Object<'a>], kind: &str, namespace: &str, name: &s
     objects.iter().find(|o| o.kind == kind && o.name == name && o.namespace_or_default() == namespace)
 }
 
-fn pod_labels<'a>(object: &Object<'a>) -> Option<&'a Node> {
+/// The labels of a workload's pod template.
+pub(crate) fn pod_labels<'a>(object: &Object<'a>) -> Option<&'a Node> {
     object.doc.at(&["spec", "template", "metadata", "labels"])
 }
 
 /// Whether every `selector` label is among `labels`.
-fn selects(selector: &BTreeMap<&str, &str>, labels: &BTreeMap<&str, &str>) -> bool {
+pub(crate) fn selects(selector: &BTreeMap<&str, &str>, labels: &BTreeMap<&str, &str>) -> bool {
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 

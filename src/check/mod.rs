@@ -140,7 +140,7 @@ impl Object<'_> {
 
 /// Runs every check on one rendered environment; findings of disabled rules are dropped.
 pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
-    let objects = objects(env, settings);
+    let objects = objects(env, &settings.kubernetes);
     let mut findings = Vec::new();
     match KubeSchemas::for_version(&settings.kubernetes) {
         Some(schemas) => objects.iter().for_each(|o| schemas.validate(o, &mut findings)),
@@ -170,7 +170,9 @@ pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
 }
 
 /// Every document of the environment's files, in apply order.
-fn objects<'a>(env: &'a RenderedEnv, settings: &'a Settings) -> Vec<Object<'a>> {
+/// Every object of an environment's files, in apply order; `version` is
+/// the Kubernetes version the objects are meant for.
+pub fn objects<'a>(env: &'a RenderedEnv, version: &'a str) -> Vec<Object<'a>> {
     let mut objects = Vec::new();
     for (file, rendered) in env.files.iter().enumerate() {
         for doc in &rendered.documents {
@@ -184,7 +186,7 @@ fn objects<'a>(env: &'a RenderedEnv, settings: &'a Settings) -> Vec<Object<'a>> 
                 kind: text(&["kind"]),
                 name: text(&["metadata", "name"]),
                 namespace: doc.at(&["metadata", "namespace"]).and_then(Node::as_str),
-                version: &settings.kubernetes,
+                version,
             });
         }
     }
@@ -216,7 +218,7 @@ pub(crate) fn test_objects(files: &[(&str, &str)], f: impl FnOnce(&[Object<'_>])
         .collect();
     let env = RenderedEnv::new("test".into(), files);
     let settings = Settings { provider: "eks".into(), kubernetes: "1.31".into(), ..Settings::default() };
-    f(&objects(&env, &settings));
+    f(&objects(&env, &settings.kubernetes));
 }
 
 /// Findings of one environment, with the sources they point into.

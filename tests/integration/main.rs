@@ -13,6 +13,8 @@ mod corpus;
 mod crash;
 mod errors;
 mod multichart;
+mod graph;
+mod new_chart;
 mod render;
 mod secrets;
 mod tooling;
