@@ -6,6 +6,7 @@ pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod confine;
 pub mod diagnostic;
 pub mod docs;
 pub mod drift;
