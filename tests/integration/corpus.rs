@@ -2,14 +2,16 @@
 //! that rendered fine, and asserts exit code 1 or 2, a diagnostic naming the
 //! file (and line where there is one), no panic, and the earlier output
 //! untouched. Values files in `tests/corpus/values/` (hand-written and fuzz
-//! finds) are each layered with `-f` and must never crash pgrender.
+//! finds) are each layered with `-f` and must never crash pgrender. Every
+//! way a project can name a file outside itself is refused before reading
+//! it, and a secret kept beside the project never shows.
 
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use crate::harness::{TestProject, repo_root};
+use crate::harness::{SECRET, TestProject, outside_with_secrets, repo_root};
 
 /// One way to break the `minimal` fixture.
 struct Case {
@@ -347,10 +349,6 @@ fn corpus_values_files_never_crash() {
     }
 }
 
-/// Marks the content of every file outside the project: it must never appear
-/// in what pgrender prints or writes.
-const SECRET: &str = "SECRET-7f3a9c";
-
 /// One way a project reaches for a file outside it. `setup` gets the project
 /// and a folder beside it holding `secret.txt` (any text), `secret.toml` (an
 /// environment file), `secret.json` (a schema) and `chart/` (a whole chart),
@@ -536,26 +534,6 @@ const ESCAPES: &[Escape] = &[
         names: &["pgrender.toml:1:10", "out2 is a symbolic link"],
     },
 ];
-
-/// The folder beside the project that escapes reach for.
-fn outside_with_secrets() -> TestProject {
-    let outside = TestProject::empty();
-    outside.write("secret.txt", &format!("{SECRET}: token\n"));
-    let env = format!("[environment]\nprovider = \"k3d\"\n\n[app]\nmessage = \"{SECRET}\"\n");
-    outside.write("secret.toml", &env);
-    outside.write("envs/dev.toml", &env);
-    outside.write("secret.json", &format!("{{\"type\": \"object\", \"required\": [\"{SECRET}\"]}}\n"));
-    outside.write("chart/chart.toml", "name = \"app\"\nversion = \"6.6.6\"\n");
-    outside.write("chart/values.toml", &format!("name = \"demo\"\nreplicas = 1\nmessage = \"{SECRET}\"\n[image]\n"));
-    outside.write(
-        "chart/templates/9-secret.yaml.j2",
-        &format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\n  namespace: demo-dev\ndata:\n  s: {SECRET}\n"
-        ),
-    );
-    fs::create_dir_all(outside.path().join("empty")).unwrap();
-    outside
-}
 
 #[test]
 fn every_escape_from_the_project_is_refused_before_reading() {
