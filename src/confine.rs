@@ -88,7 +88,12 @@ impl Confine {
     /// which a refusal points at.
     pub fn resolve_named(&self, path: &Path, named: Option<&Named>) -> Result<PathBuf, Error> {
         let full = self.root.join(path);
-        let real = resolve(&full).map_err(|source| Error::Io { path: full.clone(), source })?;
+        // Below the root, only the rest of the path needs resolving: the root is resolved once.
+        let real = match full.strip_prefix(&self.root) {
+            Ok(rest) => follow(self.real.to_path_buf(), rest),
+            Err(_) => resolve(&full),
+        };
+        let real = real.map_err(|source| Error::Io { path: full.clone(), source })?;
         if real.starts_with(&self.real) {
             return Ok(real);
         }
@@ -198,9 +203,13 @@ impl Escape {
 /// path that does not exist (yet) is kept as written.
 pub fn resolve(path: &Path) -> io::Result<PathBuf> {
     let start = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
+    follow(PathBuf::from("/"), &start)
+}
+
+/// [`resolve`] for `path` taken from `real`, a folder already resolved.
+fn follow(mut real: PathBuf, path: &Path) -> io::Result<PathBuf> {
     let mut pending: Vec<OsString> = Vec::new();
-    push_components(&mut pending, &start);
-    let mut real = PathBuf::from("/");
+    push_components(&mut pending, path);
     let mut links = 0;
     while let Some(part) = pending.pop() {
         match part.to_str() {
