@@ -116,6 +116,8 @@ impl Confine {
     /// Every file below `dir` (inside the folder), relative and
     /// `/`-separated, following links to files and folders that stay
     /// inside; a link that leads out is an error, as is a loop of links.
+    /// Hidden files (`.name`) are left out unread: editors keep swap files
+    /// and lock links there (Emacs' `.#name` links to nothing).
     pub fn list_files(&self, dir: &Path) -> Result<BTreeSet<String>, Error> {
         let dir = self.root.join(dir);
         self.resolve(&dir)?;
@@ -126,6 +128,9 @@ impl Confine {
         let walk = walk.into_iter().filter_entry(|entry| {
             if !entry.path_is_symlink() {
                 return true;
+            }
+            if is_hidden(entry.path()) && !entry.file_type().is_dir() {
+                return false;
             }
             match self.resolve(entry.path()) {
                 Ok(_) => true,
@@ -138,13 +143,15 @@ impl Confine {
         let mut failure = None;
         for entry in walk {
             match entry {
-                Ok(entry) if !entry.file_type().is_dir() => {
+                Ok(entry) if !entry.file_type().is_dir() && !is_hidden(entry.path()) => {
                     let rel = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
                     files.insert(
                         rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"),
                     );
                 }
                 Ok(_) => {}
+                // A link to nothing, as Emacs' lock files are: hidden, so never a template.
+                Err(err) if err.path().is_some_and(is_hidden) && err.loop_ancestor().is_none() => {}
                 Err(err) => {
                     let path = err.path().unwrap_or(&dir).to_path_buf();
                     failure = failure.or(Some(Error::Io { path, source: err.into() }));
@@ -196,6 +203,11 @@ impl Escape {
             }
         }
     }
+}
+
+/// Whether a path's last component is hidden (`.name`).
+fn is_hidden(path: &Path) -> bool {
+    path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'))
 }
 
 /// Where `path` really leads: every symbolic link followed and every `..`
@@ -320,7 +332,10 @@ mod tests {
         let templates = confine.root().join("charts/app/templates");
         std::fs::create_dir_all(templates.join("1-a")).unwrap();
         std::fs::write(templates.join("1-a/x.j2"), "x").unwrap();
+        std::fs::write(templates.join("1-a/.x.j2.swp"), "x").unwrap();
         symlink("1-a", templates.join("2-b")).unwrap();
+        symlink("user@host.1234:1", templates.join("1-a/.#x.j2")).unwrap();
+        symlink("/etc/passwd", templates.join(".hidden-link")).unwrap();
         let files = confine.list_files(Path::new("charts/app/templates")).unwrap();
         assert_eq!(files.into_iter().collect::<Vec<_>>(), ["1-a/x.j2", "2-b/x.j2"]);
         std::fs::write(tmp.path().join("outside/secret"), "s").unwrap();
