@@ -29,7 +29,9 @@ fn stages(c: &mut Criterion) {
 
     c.bench_function("values/load+merge", |b| b.iter(|| pipeline.merge(black_box(env), &none).unwrap()));
 
-    c.bench_function("schema/compile", |b| b.iter(|| Schema::load(black_box(&chart.schema)).unwrap()));
+    c.bench_function("schema/compile", |b| {
+        b.iter(|| Schema::compile(chart.confine.read(black_box(&chart.schema)).unwrap()).unwrap());
+    });
 
     let merged = pipeline.merge(env, &none).unwrap();
     c.bench_function("schema/validate", |b| {

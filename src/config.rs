@@ -229,7 +229,7 @@ impl RenderConfig {
         if args.stdout && envs.len() > 1 {
             return Err(UsageError::StdoutManyEnvs(envs.len()).into());
         }
-        let out = out_dir(&project, args.out);
+        let out = out_dir(&project, args.out)?;
         if !args.stdout {
             crate::outdir::check_out(&out, &project.root, &project.environment_names()?, args.force)?;
         }
@@ -264,7 +264,7 @@ impl WatchConfig {
 impl CheckConfig {
     fn new(args: CheckArgs) -> Result<CheckConfig, Error> {
         let (project, envs, overrides) = select(&args.selection)?;
-        let out = out_dir(&project, args.out);
+        let out = out_dir(&project, args.out)?;
         Ok(CheckConfig {
             project,
             envs,
@@ -304,15 +304,16 @@ impl DiffConfig {
         if let Some(against) = &args.against {
             project.check_environments(std::slice::from_ref(against))?;
         }
-        let out = out_dir(&project, args.out);
+        let out = out_dir(&project, args.out)?;
         Ok(DiffConfig { project, env: envs.remove(0), against: args.against, overrides, out })
     }
 }
 
-/// `--out DIR` relative to the working directory, else the project's output folder.
-fn out_dir(project: &Project, out: Option<PathBuf>) -> PathBuf {
+/// `--out DIR` relative to the working directory (the user's choice, wherever
+/// it is), else the project's output folder (which must be inside the project).
+fn out_dir(project: &Project, out: Option<PathBuf>) -> Result<PathBuf, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    out.map_or_else(|| project.output.clone(), |o| resolve(&cwd, &o))
+    out.map_or_else(|| project.output_dir(), |o| Ok(resolve(&cwd, &o)))
 }
 
 /// Whether to print GitHub Actions annotations: running in GitHub Actions.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use similar::TextDiff;
 
+use crate::confine::Confine;
 use crate::error::Error;
 use crate::output::{RECORD, RenderedEnv, list_files, read_record};
 
@@ -27,13 +28,13 @@ pub struct FileChange {
 pub fn against_disk(dir: &Path, env: &RenderedEnv) -> Result<Vec<FileChange>, Error> {
     let on_disk = list_files(dir)?;
     let recorded = read_record(dir);
+    // A committed file that links out of the folder is refused, not shown in a diff.
+    let confine = Confine::new(dir, "the output folder")?;
     let mut old = BTreeMap::new();
     for path in on_disk.iter().filter(|p| p.as_str() != RECORD) {
         let rendered = env.files.iter().any(|f| &f.path == path);
         if rendered || recorded.contains_key(path) {
-            let full = dir.join(path);
-            let text = std::fs::read_to_string(&full).map_err(|source| Error::Io { path: full, source })?;
-            old.insert(path.clone(), text);
+            old.insert(path.clone(), confine.read_to_string(Path::new(path))?);
         }
     }
     Ok(compare(&old, &files_of(env)))

@@ -22,7 +22,7 @@ pub fn environment_file_schema(project: &Project) -> Result<String, Error> {
     let mut properties = Map::new();
     properties.insert(ENVIRONMENT_KEY.to_string(), environment);
     for chart in &project.charts {
-        let mut doc = Schema::load(&chart.schema)?.doc;
+        let mut doc = Schema::compile(chart.confine.read(&chart.schema)?)?.doc;
         strip_root_keywords(&mut doc);
         reroot(&mut doc, &format!("#/properties/{}", chart.meta.name));
         drop_required(&mut doc);

@@ -146,6 +146,9 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// A path the project names leads outside it; nothing was read from or written to it.
+    #[error("{} leads outside {}", display_path(&.0.path), .0.what)]
+    Outside(Box<crate::confine::Escape>),
     /// Diagnostics prepared in advance, e.g. with sensitive values masked.
     #[error("{} problems", .0.len())]
     Reported(Vec<Diagnostic>),
@@ -308,6 +311,7 @@ impl Error {
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }
+            Error::Outside(escape) => vec![escape.diagnostic()],
             Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
             _ => vec![Diagnostic::error(self.to_string())],
         }

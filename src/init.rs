@@ -8,6 +8,7 @@ use std::path::Path;
 
 use include_dir::{Dir, include_dir};
 
+use crate::confine::{Confine, Escape};
 use crate::error::Error;
 
 static CHARTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/charts");
@@ -41,9 +42,11 @@ fn slash_path(path: &Path) -> String {
 }
 
 /// Writes the starter project into `dir`. Without `force`, any existing
-/// starter file stops the command before anything is written.
+/// starter file stops the command before anything is written; with it too,
+/// a link that would take a file out of `dir` does.
 pub fn write_starter(dir: &Path, force: bool) -> Result<Vec<String>, Error> {
     let files = starter_files();
+    refuse_escapes(dir, &files)?;
     if !force {
         let existing: Vec<String> = files
             .iter()
@@ -66,6 +69,25 @@ pub fn write_starter(dir: &Path, force: bool) -> Result<Vec<String>, Error> {
         fs::write(&path, content).map_err(write_err(&path))?;
     }
     Ok(files.into_iter().map(|(rel, _)| rel).collect())
+}
+
+/// Fails, before anything is written, when a starter file would land
+/// outside `dir` through a symbolic link already there; one error per link.
+fn refuse_escapes(dir: &Path, files: &[(String, &[u8])]) -> Result<(), Error> {
+    let confine = Confine::new(dir, "the project")?;
+    let mut escapes: Vec<Box<Escape>> = Vec::new();
+    for (rel, _) in files {
+        match confine.resolve(Path::new(rel)) {
+            Ok(_) => {}
+            Err(Error::Outside(escape)) => {
+                if !escapes.iter().any(|e| e.how == escape.how) {
+                    escapes.push(escape);
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Error::collect(escapes.into_iter().map(Error::Outside).collect()).map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod collision;
 pub mod commands;
 pub mod config;
+pub mod confine;
 pub mod diagnostic;
 pub mod docs;
 pub mod drift;

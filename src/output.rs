@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest as _;
 
+use crate::confine::Confine;
 use crate::error::Error;
 use crate::order::apply_order;
 use crate::parallel;
@@ -150,13 +151,15 @@ fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
     refuse_links(target, env)?;
     let written = read_record(target);
     let on_disk = list_files(target)?;
+    // An old file that links out of the folder is not read: it is replaced.
+    let confine = Confine::new(target, "the output folder")?;
     let mut changes = Changes::default();
     let new_paths: BTreeSet<&str> = env.files.iter().map(|f| f.path.as_str()).collect();
     for file in &env.files {
         match written.get(&file.path) {
             Some(_) if on_disk.contains(&file.path) => {
-                let old = fs::read(target.join(&file.path)).unwrap_or_default();
-                if old != file.content.as_bytes() {
+                let old = confine.read_to_string(Path::new(&file.path)).unwrap_or_default();
+                if old != file.content {
                     changes.changed.push(file.path.clone());
                 }
             }
@@ -287,7 +290,8 @@ fn remove_leftovers(out: &Path) -> Result<(), Error> {
 
 /// Paths (relative, `/`-separated) that the record says pgrender wrote.
 pub fn read_record(dir: &Path) -> BTreeMap<String, String> {
-    let text = fs::read_to_string(dir.join(RECORD)).unwrap_or_default();
+    let inside = Confine::new(dir, "the output folder").ok();
+    let text = inside.and_then(|c| c.read_to_string(Path::new(RECORD)).ok()).unwrap_or_default();
     text.lines()
         .filter_map(|line| line.split_once("  "))
         .filter(|(_, path)| is_confined(path))

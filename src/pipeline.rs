@@ -51,8 +51,8 @@ struct CompiledChart {
 /// the templates' compile and everything up to validation; a schema that
 /// does not compile is still reported before a template that does not.
 fn compile_chart(chart: &Chart) -> Result<CompiledChart, Error> {
-    let defaults = Source::read(&chart.dir.join("values.toml"))?;
-    let schema = Schema::load_in_background(&chart.schema)?;
+    let defaults = chart.confine.read(&chart.dir.join("values.toml"))?;
+    let schema = Schema::load_in_background(chart.confine.read(&chart.schema)?)?;
     let templates = ChartTemplates::load(chart).map_err(|err| schema.ready().err().unwrap_or(err))?;
     Ok(CompiledChart { defaults, schema, templates, chart: chart.clone() })
 }
@@ -111,7 +111,8 @@ impl Pipeline {
             })
             .collect();
         collision::check(&outputs)?;
-        let shared = shared_values(&charts, project.base.as_deref())?;
+        let base = project.base.as_deref().map(|path| project.confine.read(path)).transpose()?;
+        let shared = shared_values(&charts, base)?;
         let sensitive = charts
             .iter()
             .flat_map(|c| sensitive_patterns(&c.schema.doc, &[Step::Key(c.chart.meta.name.clone())]))
@@ -140,7 +141,8 @@ impl Pipeline {
     /// Merges the value layers of environment `env`, lowest first, without validating them.
     pub fn merge(&self, env: &str, overrides: &Overrides) -> Result<Values, Error> {
         let mut values = self.shared.clone();
-        values.apply_toml(LayerKind::Environment, Source::read(&self.project.environment_file(env))?, &[])?;
+        let file = self.project.confine.read(&self.project.environment_file(env))?;
+        values.apply_toml(LayerKind::Environment, file, &[])?;
         for file in &overrides.files {
             values.apply_toml(LayerKind::File, file.clone(), &[])?;
         }
@@ -299,14 +301,14 @@ fn all_or_errors<T>(results: Vec<Result<T, Error>>) -> Result<Vec<T>, Error> {
 }
 
 /// The layers every environment shares: each chart's defaults under its name, then the base file.
-fn shared_values(charts: &[CompiledChart], base: Option<&Path>) -> Result<Values, Error> {
+fn shared_values(charts: &[CompiledChart], base: Option<SourceRef>) -> Result<Values, Error> {
     let mut shared = Values::default();
     for chart in charts {
         let name = chart.chart.meta.name.as_str();
         shared.apply_toml(LayerKind::Chart(name.to_string()), chart.defaults.clone(), &[name])?;
     }
-    if let Some(path) = base {
-        shared.apply_toml(LayerKind::Base, Source::read(path)?, &[])?;
+    if let Some(base) = base {
+        shared.apply_toml(LayerKind::Base, base, &[])?;
     }
     Ok(shared)
 }

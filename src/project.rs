@@ -4,39 +4,35 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
+use crate::confine::{Confine, Named};
 use crate::error::{Error, UsageError, did_you_mean};
-use crate::source::{Source, SourceRef, resolve};
+use crate::source::{SourceRef, resolve};
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "pgrender.toml";
 
-/// `pgrender.toml` as written.
+/// `pgrender.toml` as written, with the span of every path so that a path
+/// leading outside the project is reported at its line.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProjectFile {
-    #[serde(default = "default_output")]
-    output: PathBuf,
-    #[serde(default = "default_environments")]
-    environments: PathBuf,
-    base: Option<PathBuf>,
+    output: Option<Spanned<PathBuf>>,
+    environments: Option<Spanned<PathBuf>>,
+    base: Option<Spanned<PathBuf>>,
     #[serde(rename = "chart")]
     charts: Vec<ChartEntry>,
 }
 
-fn default_output() -> PathBuf {
-    PathBuf::from("k8s-manifests")
-}
-
-fn default_environments() -> PathBuf {
-    PathBuf::from("environments")
-}
+const DEFAULT_OUTPUT: &str = "k8s-manifests";
+const DEFAULT_ENVIRONMENTS: &str = "environments";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChartEntry {
-    path: PathBuf,
-    schema: PathBuf,
+    path: Spanned<PathBuf>,
+    schema: Spanned<PathBuf>,
 }
 
 /// `chart.toml` as written.
@@ -63,6 +59,8 @@ pub struct Chart {
     pub rel_dir: String,
     /// The chart's JSON Schema file.
     pub schema: PathBuf,
+    /// The project folder that the chart's files must stay inside.
+    pub confine: Confine,
 }
 
 /// A loaded project.
@@ -78,6 +76,8 @@ pub struct Project {
     pub base: Option<PathBuf>,
     /// The charts, in project-file order.
     pub charts: Vec<Chart>,
+    /// Every file the project names is read through this: it stays inside `root`.
+    pub confine: Confine,
 }
 
 impl Project {
@@ -88,27 +88,58 @@ impl Project {
         Project::load(root)
     }
 
-    /// Loads the project whose `pgrender.toml` is in `root`.
+    /// Loads the project whose `pgrender.toml` is in `root`. Every path it
+    /// names must lead inside `root` (after symbolic links); all that do
+    /// not are reported, each at its line, before any of them is read.
     pub fn load(root: &Path) -> Result<Project, Error> {
-        let file: ProjectFile = parse_toml(&Source::read(&root.join(PROJECT_FILE))?)?;
+        let confine = Confine::new(root, "the project")?;
+        let source = confine.read(Path::new(PROJECT_FILE))?;
+        let file: ProjectFile = parse_toml(&source)?;
+        let mut named: Vec<(&str, Option<&Spanned<PathBuf>>, &str)> = vec![
+            ("output", file.output.as_ref(), DEFAULT_OUTPUT),
+            ("environments", file.environments.as_ref(), DEFAULT_ENVIRONMENTS),
+        ];
+        named.extend(file.base.as_ref().map(|base| ("base", Some(base), "")));
+        for entry in &file.charts {
+            named.extend([("path", Some(&entry.path), ""), ("schema", Some(&entry.schema), "")]);
+        }
+        let escapes = named.into_iter().filter_map(|(key, value, default)| {
+            let at = value.map(|v| Named { source: source.clone(), span: v.span(), key: key.to_string() });
+            confine.resolve_named(value.map_or(Path::new(default), |v| v.get_ref()), at.as_ref()).err()
+        });
+        if let Some(err) = Error::collect(escapes.collect()) {
+            return Err(err);
+        }
+        let path = |value: Option<&Spanned<PathBuf>>, default: &str| {
+            resolve(root, value.map_or(Path::new(default), |v| v.get_ref()))
+        };
         let mut charts = Vec::with_capacity(file.charts.len());
-        for entry in file.charts {
-            let dir = resolve(root, &entry.path);
-            let meta: ChartMeta = parse_toml(&Source::read(&dir.join("chart.toml"))?)?;
+        for entry in &file.charts {
+            let dir = path(Some(&entry.path), "");
+            let meta: ChartMeta = parse_toml(&confine.read(&dir.join("chart.toml"))?)?;
             charts.push(Chart {
                 meta,
-                rel_dir: entry.path.to_string_lossy().replace('\\', "/"),
+                rel_dir: entry.path.get_ref().to_string_lossy().replace('\\', "/"),
                 dir,
-                schema: resolve(root, &entry.schema),
+                schema: path(Some(&entry.schema), ""),
+                confine: confine.clone(),
             });
         }
         Ok(Project {
-            output: resolve(root, &file.output),
-            environments: resolve(root, &file.environments),
-            base: file.base.map(|b| resolve(root, &b)),
+            output: path(file.output.as_ref(), DEFAULT_OUTPUT),
+            environments: path(file.environments.as_ref(), DEFAULT_ENVIRONMENTS),
+            base: file.base.as_ref().map(|base| path(Some(base), "")),
             charts,
             root: root.to_path_buf(),
+            confine,
         })
+    }
+
+    /// The project's output folder, checked again to lead inside the project
+    /// (a link may have appeared since the project was loaded).
+    pub fn output_dir(&self) -> Result<PathBuf, Error> {
+        self.confine.resolve(&self.output)?;
+        Ok(self.output.clone())
     }
 
     /// Names of all environments (`environments/*.toml` but the base), sorted.

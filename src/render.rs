@@ -59,11 +59,15 @@ impl ChartTemplates {
     /// Reads and compiles every template under the chart's `templates/`.
     pub fn load(chart: &Chart) -> Result<ChartTemplates, Error> {
         let dir = chart.dir.join("templates");
-        if let Err(source) = std::fs::read_dir(&dir) {
+        if let Err(source) = std::fs::read_dir(chart.confine.resolve(&dir)?) {
             return Err(Error::Io { path: dir, source });
         }
-        // Sorted: templates compile and render in a fixed order.
-        let names: Vec<String> = crate::output::list_files(&dir)?
+        // Sorted: templates compile and render in a fixed order. Listed and
+        // read through the project's confinement: a template that is a link
+        // out of the project is refused, not rendered.
+        let names: Vec<String> = chart
+            .confine
+            .list_files(&dir)?
             .into_iter()
             .filter(|name| !name.rsplit('/').next().unwrap_or(name).starts_with('.'))
             .collect();
@@ -72,7 +76,7 @@ impl ChartTemplates {
         let mut sources = BTreeMap::new();
         let mut errors = Vec::new();
         for name in &names {
-            let mut source = Source::read(&dir.join(name))?;
+            let mut source = chart.confine.read(&dir.join(name))?;
             Arc::get_mut(&mut source).expect("fresh").name = format!("{rel_templates}/{name}");
             if let Err(err) = env.add_template_owned(name.clone(), source.text.clone()) {
                 errors.push(template_error(&err, &source));

@@ -27,13 +27,19 @@ impl Source {
 
     /// Reads a UTF-8 file; the name shown is `path` relative to the working directory.
     pub fn read(path: &Path) -> Result<SourceRef, Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        Source::read_as(path, path)
+    }
+
+    /// Reads the UTF-8 file at `open`; diagnostics name it `shown` (the path
+    /// as the project names it, when `open` is where its links lead).
+    pub fn read_as(open: &Path, shown: &Path) -> Result<SourceRef, Error> {
+        let bytes = std::fs::read(open).map_err(|source| Error::Io { path: shown.to_path_buf(), source })?;
         let text = String::from_utf8(bytes).map_err(|err| {
             let offset = err.utf8_error().valid_up_to();
             let line = err.as_bytes()[..offset].split(|b| *b == b'\n').count();
-            Error::NotUtf8 { path: path.to_path_buf(), line, offset }
+            Error::NotUtf8 { path: shown.to_path_buf(), line, offset }
         })?;
-        Ok(Source::new(display_path(path), text))
+        Ok(Source::new(display_path(shown), text))
     }
 
     /// The 1-based line and column of a byte offset.

@@ -14,7 +14,7 @@ use crate::generated::{self, Mode, Outcome};
 use crate::init;
 use crate::project::{Chart, Project};
 use crate::schema::Schema;
-use crate::source::{Source, display_path};
+use crate::source::display_path;
 
 /// `init`: writes the starter project and says what to run next.
 pub fn init(dir: &Path, force: bool) -> Result<(), Error> {
@@ -51,7 +51,7 @@ pub fn docs(project: &Project, charts: &[Chart], mode: Mode) -> Result<(), Error
     let mut printed = String::new();
     let mut stale = Vec::new();
     for chart in charts {
-        let schema = Schema::load(&chart.schema)?;
+        let schema = Schema::compile(chart.confine.read(&chart.schema)?)?;
         let section = docs::reference(&schema.doc, &chart_defaults(chart)?, &relative(project, &chart.schema));
         if mode == Mode::Print {
             if charts.len() > 1 {
@@ -60,7 +60,8 @@ pub fn docs(project: &Project, charts: &[Chart], mode: Mode) -> Result<(), Error
             printed.push_str(&section);
             continue;
         }
-        let readme = chart.dir.join("README.md");
+        // Read and written where its links lead, which must be inside the project.
+        let readme = chart.confine.resolve(&chart.dir.join("README.md"))?;
         let old = std::fs::read_to_string(&readme)
             .unwrap_or_else(|_| docs::new_readme(&chart.meta.name, &chart.meta.description));
         let text = docs::splice(&old, &section);
@@ -80,7 +81,8 @@ pub fn schema(project: &Project, mode: Mode) -> Result<(), Error> {
         return crate::commands::write_stdout(&text);
     }
     let mut stale = Vec::new();
-    finish(mode, &project.root.join(editor_schema::PATH), &text, "pgrender schema --write", &mut stale)?;
+    let path = project.confine.resolve(&project.root.join(editor_schema::PATH))?;
+    finish(mode, &path, &text, "pgrender schema --write", &mut stale)?;
     Error::collect(stale).map_or(Ok(()), Err)
 }
 
@@ -127,7 +129,7 @@ pub fn man(out: Option<&Path>) -> Result<(), Error> {
 
 /// The chart's `values.toml` as JSON, for the defaults column.
 fn chart_defaults(chart: &Chart) -> Result<serde_json::Value, Error> {
-    let source = Source::read(&chart.dir.join("values.toml"))?;
+    let source = chart.confine.read(&chart.dir.join("values.toml"))?;
     toml::from_str(&source.text).map_err(|err| Error::Syntax {
         span: err.span().unwrap_or(0..0),
         message: err.message().to_string(),

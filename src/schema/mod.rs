@@ -3,7 +3,6 @@
 //! questions about it (what type a path expects, which keys exist).
 
 use std::ops::Range;
-use std::path::Path;
 
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
@@ -78,11 +77,6 @@ pub enum ViolationKind {
 }
 
 impl Schema {
-    /// Reads and compiles a schema file.
-    pub fn load(path: &Path) -> Result<Schema, Error> {
-        Schema::compile(Source::read(path)?)
-    }
-
     /// Compiles a schema from its source text.
     pub fn compile(source: SourceRef) -> Result<Schema, Error> {
         let doc = parse(&source)?;
@@ -92,12 +86,11 @@ impl Schema {
         Ok(schema)
     }
 
-    /// Reads a schema file and starts compiling it on another thread, so
-    /// that what comes before validation (templates, merging, rendering)
+    /// Starts compiling a schema file's text on another thread, so that
+    /// what comes before validation (templates, merging, rendering)
     /// overlaps the compile. A schema that does not compile is reported by
     /// [`Schema::ready`] and [`Schema::violations`]; one that is not JSON, now.
-    pub fn load_in_background(path: &Path) -> Result<Schema, Error> {
-        let source = Source::read(path)?;
+    pub fn load_in_background(source: SourceRef) -> Result<Schema, Error> {
         let doc = parse(&source)?;
         let validator = {
             let (source, doc) = (source.clone(), doc.clone());

@@ -178,7 +178,11 @@ impl Watch {
         }
         let pipeline = self.pipeline.as_ref().expect("compiled above");
         let overrides = Overrides::read(&self.config.files, self.config.sets.clone())?;
-        let out = self.out();
+        // Checked on every render: a link may have replaced the project's output folder since.
+        let out = match &self.config.out {
+            Some(out) => out.clone(),
+            None => self.config.project.output_dir()?,
+        };
         // The same checks as `render`: an edit that breaks one keeps the last good output.
         let checked = pipeline.render_checked_all(&targets, &overrides, &out)?;
         let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();

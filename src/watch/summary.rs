@@ -9,13 +9,16 @@ use std::path::Path;
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
+use crate::confine::Confine;
 use crate::output::{Changes, read_record};
 
 /// Old contents of the files pgrender wrote in `dir`, read before a render replaces them.
+/// A file that links out of the folder is left out: its target is never read.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, String> {
+    let Ok(confine) = Confine::new(dir, "the output folder") else { return BTreeMap::new() };
     read_record(dir)
         .into_keys()
-        .filter_map(|rel| std::fs::read_to_string(dir.join(&rel)).ok().map(|text| (rel, text)))
+        .filter_map(|rel| confine.read_to_string(Path::new(&rel)).ok().map(|text| (rel, text)))
         .collect()
 }
 

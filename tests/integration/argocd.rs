@@ -181,3 +181,25 @@ fn sidecar_patch_mounts_the_plugin_config_where_argo_cd_reads_it() {
     assert!(mounts.contains(&"/home/argocd/cmp-server/config/plugin.yaml"), "{mounts:?}");
     assert!(mounts.contains(&"/home/argocd/cmp-server/plugins"), "{mounts:?}");
 }
+
+#[test]
+fn a_repository_that_links_out_of_the_project_is_refused_with_nothing_on_stdout() {
+    let project = TestProject::default_project();
+    let outside = TestProject::empty();
+    // A valid object of the chart: without confinement, the secret would be rendered into the stream.
+    outside.write(
+        "stolen.yaml.j2",
+        &format!(
+            "{{% import \"_helpers.j2\" as helpers %}}\napiVersion: v1\nkind: ConfigMap\n\
+             {{{{ helpers.metadata(values, \"stolen\") | trim }}}}\ndata:\n  token: {}\n",
+            crate::harness::SECRET
+        ),
+    );
+    let template = project.path().join("charts/postgres/templates/3-security/stolen.yaml.j2");
+    std::os::unix::fs::symlink(outside.path().join("stolen.yaml.j2"), &template).unwrap();
+    let out = generate(project.path(), &[("ARGOCD_ENV_PGRENDER_ENV", "eks")]);
+    assert_ne!(out.code, 0);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("stolen.yaml.j2 leads outside the project"), "{}", out.stderr);
+    assert!(!out.stderr.contains(crate::harness::SECRET), "{}", out.stderr);
+}

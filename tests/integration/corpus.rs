@@ -2,12 +2,16 @@
 //! that rendered fine, and asserts exit code 1 or 2, a diagnostic naming the
 //! file (and line where there is one), no panic, and the earlier output
 //! untouched. Values files in `tests/corpus/values/` (hand-written and fuzz
-//! finds) are each layered with `-f` and must never crash pgrender.
+//! finds) are each layered with `-f` and must never crash pgrender. Every
+//! way a project can name a file outside itself is refused before reading
+//! it, and a secret kept beside the project never shows.
 
 use std::fmt::Write as _;
 use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
 
-use crate::harness::{TestProject, repo_root};
+use crate::harness::{SECRET, TestProject, outside_with_secrets, repo_root};
 
 /// One way to break the `minimal` fixture.
 struct Case {
@@ -343,4 +347,228 @@ fn corpus_values_files_never_crash() {
             assert!(run.stderr.contains("layer.toml"), "{name}: the diagnostic must name the file:\n{}", run.stderr);
         }
     }
+}
+
+/// One way a project reaches for a file outside it. `setup` gets the project
+/// and a folder beside it holding `secret.txt` (any text), `secret.toml` (an
+/// environment file), `secret.json` (a schema) and `chart/` (a whole chart),
+/// each carrying [`SECRET`].
+struct Escape {
+    name: &'static str,
+    setup: fn(&TestProject, &Path),
+    /// What stderr must name: the line that named the path, or the link.
+    names: &'static [&'static str],
+}
+
+/// The outside folder as a `..` path from the project: both are temp dirs in one parent.
+fn climb(outside: &Path, rel: &str) -> String {
+    format!("../{}/{rel}", outside.file_name().unwrap().to_string_lossy())
+}
+
+fn outside_file(outside: &Path, rel: &str) -> String {
+    outside.join(rel).display().to_string()
+}
+
+/// Replaces `old` (a whole `key = "value"` line) in the fixture's `pgrender.toml`.
+fn project_file(project: &TestProject, old: &str, new: &str) {
+    let text = project.read("pgrender.toml");
+    assert!(text.contains(old), "{old}");
+    project.write("pgrender.toml", &text.replace(old, new));
+}
+
+/// Puts a symbolic link at `rel` (replacing what is there) pointing at `target`.
+fn link(project: &TestProject, rel: &str, target: &Path) {
+    let path = project.path().join(rel);
+    if path.is_dir() && !path.is_symlink() {
+        fs::remove_dir_all(&path).unwrap();
+    } else if path.symlink_metadata().is_ok() {
+        fs::remove_file(&path).unwrap();
+    }
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    symlink(target, path).unwrap();
+}
+
+const SCHEMA_LINE: &str = "schema = \"schema/app.schema.json\"";
+const CHART_LINE: &str = "path = \"charts/app\"";
+const BASE_LINE: &str = "base = \"environments/_base.toml\"";
+const OUTPUT_LINE: &str = "output = \"out\"";
+
+const ESCAPES: &[Escape] = &[
+    Escape {
+        name: "absolute schema path",
+        setup: |p, o| project_file(p, SCHEMA_LINE, &format!("schema = {:?}", outside_file(o, "secret.json"))),
+        names: &["pgrender.toml:6:10", "absolute path"],
+    },
+    Escape {
+        name: "schema path climbing out with ..",
+        setup: |p, o| project_file(p, SCHEMA_LINE, &format!("schema = {:?}", climb(o, "secret.json"))),
+        names: &["pgrender.toml:6:10", "`..`"],
+    },
+    Escape {
+        name: "symlinked schema",
+        setup: |p, o| link(p, "schema/app.schema.json", &o.join("secret.json")),
+        names: &["pgrender.toml:6:10", "schema/app.schema.json is a symbolic link"],
+    },
+    Escape {
+        name: "schema $ref to a local file",
+        setup: |p, o| {
+            let reference = format!("file://{}", outside_file(o, "secret.json"));
+            write_text(p, "schema/app.schema.json", &format!("{{\"$ref\": {reference:?}}}"));
+        },
+        names: &["schema/app.schema.json"],
+    },
+    Escape {
+        name: "absolute environments folder",
+        setup: |p, o| {
+            let text = p.read("pgrender.toml");
+            p.write("pgrender.toml", &format!("environments = {:?}\n{text}", outside_file(o, "envs")));
+        },
+        names: &["pgrender.toml:1:16", "absolute path"],
+    },
+    Escape {
+        name: "environments folder climbing out with ..",
+        setup: |p, o| {
+            let text = p.read("pgrender.toml");
+            p.write("pgrender.toml", &format!("environments = {:?}\n{text}", climb(o, "envs")));
+        },
+        names: &["pgrender.toml:1:16", "`..`"],
+    },
+    Escape {
+        name: "symlinked environments folder",
+        setup: |p, o| link(p, "environments", &o.join("envs")),
+        names: &["environments is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked environment file",
+        setup: |p, o| link(p, "environments/dev.toml", &o.join("secret.toml")),
+        names: &["environments/dev.toml is a symbolic link"],
+    },
+    Escape {
+        name: "absolute base file",
+        setup: |p, o| project_file(p, BASE_LINE, &format!("base = {:?}", outside_file(o, "secret.txt"))),
+        names: &["pgrender.toml:2:8", "absolute path"],
+    },
+    Escape {
+        name: "symlinked base file",
+        setup: |p, o| link(p, "environments/_base.toml", &o.join("secret.txt")),
+        names: &["pgrender.toml:2:8", "environments/_base.toml is a symbolic link"],
+    },
+    Escape {
+        name: "absolute chart path",
+        setup: |p, o| project_file(p, CHART_LINE, &format!("path = {:?}", outside_file(o, "chart"))),
+        names: &["pgrender.toml:5:8", "absolute path"],
+    },
+    Escape {
+        name: "chart path climbing out with ..",
+        setup: |p, o| project_file(p, CHART_LINE, &format!("path = {:?}", climb(o, "chart"))),
+        names: &["pgrender.toml:5:8", "`..`"],
+    },
+    Escape {
+        name: "symlinked chart folder",
+        setup: |p, o| link(p, "charts/app", &o.join("chart")),
+        names: &["pgrender.toml:5:8", "charts/app is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked chart.toml",
+        setup: |p, o| link(p, "charts/app/chart.toml", &o.join("secret.txt")),
+        names: &["charts/app/chart.toml is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked chart values",
+        setup: |p, o| link(p, "charts/app/values.toml", &o.join("secret.txt")),
+        names: &["charts/app/values.toml is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked templates folder",
+        setup: |p, o| link(p, "charts/app/templates", &o.join("chart/templates")),
+        names: &["charts/app/templates is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked template subfolder",
+        setup: |p, o| link(p, "charts/app/templates/9-extra", &o.join("chart/templates")),
+        names: &["charts/app/templates/9-extra is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked template",
+        setup: |p, o| link(p, TEMPLATE, &o.join("secret.txt")),
+        names: &["charts/app/templates/3-config/extra.yaml.j2 is a symbolic link"],
+    },
+    Escape {
+        name: "symlinked partial",
+        setup: |p, o| link(p, "charts/app/templates/_partials/labels.j2", &o.join("secret.txt")),
+        names: &["charts/app/templates/_partials/labels.j2 is a symbolic link"],
+    },
+    Escape {
+        name: "template include of ../../x",
+        setup: |p, o| write_text(p, TEMPLATE, &format!("{{% include {:?} %}}\n", climb(o, "secret.txt"))),
+        names: &["charts/app/templates/3-config/extra.yaml.j2:1", "not found"],
+    },
+    Escape {
+        name: "template import of an absolute path",
+        setup: |p, o| {
+            write_text(p, TEMPLATE, &format!("{{% import {:?} as s %}}\na: 1\n", outside_file(o, "secret.txt")));
+        },
+        names: &["charts/app/templates/3-config/extra.yaml.j2:1", "not found"],
+    },
+    Escape {
+        name: "symlinked project file",
+        setup: |p, o| link(p, "pgrender.toml", &o.join("secret.txt")),
+        names: &["pgrender.toml is a symbolic link"],
+    },
+    Escape {
+        name: "absolute output folder",
+        setup: |p, o| project_file(p, OUTPUT_LINE, &format!("output = {:?}", outside_file(o, "out"))),
+        names: &["pgrender.toml:1:10", "absolute path"],
+    },
+    Escape {
+        name: "output folder climbing out with ..",
+        setup: |p, o| project_file(p, OUTPUT_LINE, &format!("output = {:?}", climb(o, "out"))),
+        names: &["pgrender.toml:1:10", "`..`"],
+    },
+    Escape {
+        name: "symlinked output folder",
+        setup: |p, o| {
+            project_file(p, OUTPUT_LINE, "output = \"out2\"");
+            link(p, "out2", &o.join("empty"));
+        },
+        names: &["pgrender.toml:1:10", "out2 is a symbolic link"],
+    },
+];
+
+#[test]
+fn every_escape_from_the_project_is_refused_before_reading() {
+    let mut failures = Vec::new();
+    for case in ESCAPES {
+        let project = TestProject::fixture("minimal");
+        project.run(&["--env", "dev"]).code(0);
+        let before = project.tree("out");
+        let outside = outside_with_secrets();
+        let outside_before = outside.tree("");
+        (case.setup)(&project, outside.path());
+        for args in [&["--env", "dev"][..], &["--env", "dev", "--stdout"], &["check", "--env", "dev"]] {
+            let run = project.run(args);
+            let what = format!("{} ({})", case.name, args.join(" "));
+            let mut problems = Vec::new();
+            if run.code != 1 {
+                problems.push(format!("exit code {}", run.code));
+            }
+            if run.stderr.contains("panicked") {
+                problems.push("panic".to_string());
+            }
+            problems.extend(case.names.iter().filter(|n| !run.stderr.contains(*n)).map(|n| format!("lacks {n:?}")));
+            if run.stdout.contains(SECRET) || run.stderr.contains(SECRET) {
+                problems.push("printed the secret".to_string());
+            }
+            if project.tree("out") != before {
+                problems.push("earlier output changed".to_string());
+            }
+            if outside.tree("") != outside_before {
+                problems.push("wrote outside the project".to_string());
+            }
+            if !problems.is_empty() {
+                failures.push(format!("{what}: {}\n{}", problems.join(", "), run.stderr));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }

@@ -10,6 +10,33 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Marks the content of every file outside a project: it must never appear
+/// in what pgrender prints or writes.
+pub const SECRET: &str = "SECRET-7f3a9c";
+
+/// A folder beside a project, holding `secret.txt` (any text), `secret.toml`
+/// (an environment file for the `minimal` fixture), `envs/dev.toml` (the
+/// same), `secret.json` (a schema), `chart/` (a whole chart) and an empty
+/// `empty/`, each file carrying [`SECRET`].
+pub fn outside_with_secrets() -> TestProject {
+    let outside = TestProject::empty();
+    outside.write("secret.txt", &format!("{SECRET}: token\n"));
+    let env = format!("[environment]\nprovider = \"k3d\"\n\n[app]\nmessage = \"{SECRET}\"\n");
+    outside.write("secret.toml", &env);
+    outside.write("envs/dev.toml", &env);
+    outside.write("secret.json", &format!("{{\"type\": \"object\", \"required\": [\"{SECRET}\"]}}\n"));
+    outside.write("chart/chart.toml", "name = \"app\"\nversion = \"6.6.6\"\n");
+    outside.write("chart/values.toml", &format!("name = \"demo\"\nreplicas = 1\nmessage = \"{SECRET}\"\n[image]\n"));
+    outside.write(
+        "chart/templates/9-secret.yaml.j2",
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\n  namespace: demo-dev\ndata:\n  s: {SECRET}\n"
+        ),
+    );
+    std::fs::create_dir_all(outside.path().join("empty")).unwrap();
+    outside
+}
+
 /// A project in a temp dir.
 pub struct TestProject {
     dir: tempfile::TempDir,

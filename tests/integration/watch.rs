@@ -317,3 +317,38 @@ fn sigterm_stops_the_watch_with_exit_0_and_no_temp_files() {
     let leftovers: Vec<_> = project.tree("out").into_keys().filter(|p| p.contains("staging")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn links_out_of_the_project_made_while_watching_are_refused() {
+    let project = TestProject::fixture("minimal");
+    let outside = crate::harness::outside_with_secrets();
+    let mut watcher = watching_dev(&project, &[]);
+    let before = project.tree("out");
+    let env_file = project.path().join("environments/dev.toml");
+    std::fs::remove_file(&env_file).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secret.toml"), &env_file).unwrap();
+    watcher.wait_for("the refused environment file", |w| {
+        w.stderr().contains("environments/dev.toml leads outside the project")
+    });
+    std::fs::remove_file(&env_file).unwrap();
+    project.write("environments/dev.toml", &dev_values("back inside"));
+    watcher.wait_for("recovery", |_| read(&project, CONFIGMAP).contains("message: back inside"));
+    let after_recovery = project.tree("out");
+    let template = project.path().join("charts/app/templates/3-config/extra.yaml.j2");
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), &template).unwrap();
+    watcher.wait_for("the refused template", |w| {
+        w.stderr().contains("charts/app/templates/3-config/extra.yaml.j2 leads outside the project")
+    });
+    std::fs::remove_file(&template).unwrap();
+    watcher.wait_for("the second recovery", |w| w.stdout().matches("recovered").count() == 2);
+    // The output folder swapped for a link: refused on the next render, nothing written through it.
+    std::fs::rename(project.path().join("out"), project.path().join("out-moved")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("empty"), project.path().join("out")).unwrap();
+    project.write("environments/dev.toml", &dev_values("not through the link"));
+    watcher.wait_for("the refused output folder", |w| w.stderr().contains("out leads outside the project"));
+    assert!(watcher.alive(), "the watch ended on a refusal");
+    assert!(outside.tree("empty").is_empty(), "written through the link");
+    assert_eq!(project.tree("out-moved"), after_recovery);
+    assert_ne!(before, after_recovery);
+    assert!(!watcher.stdout().contains(crate::harness::SECRET) && !watcher.stderr().contains(crate::harness::SECRET));
+}
