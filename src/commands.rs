@@ -6,7 +6,7 @@ use std::io::Write as _;
 use crate::cli::Format;
 use crate::config::{Action, Destination, RenderConfig, ValuesConfig};
 use crate::error::Error;
-use crate::output::{Changes, SUMS, sums, write_all};
+use crate::output::{Changes, SUMS, write_tree};
 use crate::pipeline::Pipeline;
 use crate::redact::Redactor;
 use crate::source::display_path;
@@ -44,7 +44,10 @@ fn render(config: RenderConfig) -> Result<(), Error> {
         // leaves stdout empty, which the Argo CD plugin relies on.
         return write_stdout(&rendered[0].stream());
     }
-    let changes = write_all(&config.out, &rendered)?;
+    let sums = config.destination == (Destination::Files { sums: true });
+    let sums_path = config.out.join(SUMS);
+    let had_sums = sums_path.is_file();
+    let changes = write_tree(&config.out, &rendered, sums)?;
     for (env, changes) in rendered.iter().zip(changes) {
         eprintln!(
             "{:>10} {} → {} ({} files{})",
@@ -55,10 +58,8 @@ fn render(config: RenderConfig) -> Result<(), Error> {
             summary(&changes)
         );
     }
-    if config.destination == (Destination::Files { sums: true }) {
-        let path = config.out.join(SUMS);
-        std::fs::write(&path, sums(&rendered)).map_err(|source| Error::Write { path: path.clone(), source })?;
-        eprintln!("{:>10} {}", "wrote", display_path(&path));
+    if sums || had_sums {
+        eprintln!("{:>10} {}", if sums { "wrote" } else { "updated" }, display_path(&sums_path));
     }
     Ok(())
 }

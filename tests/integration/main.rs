@@ -12,6 +12,7 @@ mod confinement;
 mod corpus;
 mod crash;
 mod errors;
+mod manifest;
 mod render;
 mod secrets;
 mod tooling;

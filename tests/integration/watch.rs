@@ -314,3 +314,16 @@ fn sigterm_stops_the_watch_with_exit_0_and_no_temp_files() {
     let leftovers: Vec<_> = project.tree("out").into_keys().filter(|p| p.contains("staging")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn watch_keeps_the_sums_of_manifest_current() {
+    let project = TestProject::fixture("minimal");
+    project.run(&["--all", "--manifest"]).code(0);
+    let mut watcher = watching_dev(&project, &[]);
+    project.write("environments/dev.toml", &dev_values("summed again"));
+    watcher.wait_for("the new value", |_| read(&project, CONFIGMAP).contains("message: summed again"));
+    watcher.wait_for("current sums", |_| {
+        read(&project, "out/SHA256SUMS").contains(&pgrender::output::hex_sha256(read(&project, CONFIGMAP).as_bytes()))
+    });
+    crate::manifest::assert_sums_current(&project, "out");
+}
