@@ -102,7 +102,7 @@ fn explain(values: &crate::values::Values, redactor: &Redactor) -> String {
             let shown = masked.get(path).unwrap_or(value);
             let assignment = format!("{} = {}", DottedPath(path), serde_json::to_string(shown).unwrap_or_default());
             let from = if layer.kind == LayerKind::Set {
-                format!("--set {}", redactor.text(&layer.source.text))
+                format!("--set {}", redactor.layer_text(&layer.source))
             } else {
                 format!("{}:{}", layer.source.name, layer.source.line_col(origin.key.start).0)
             };
