@@ -296,7 +296,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    match Action::from_cli(cli).and_then(crate::commands::run) {
+    let format = match &cli.command {
+        Some(Command::Check(args)) => args.format,
+        _ => FindingsFormat::Text,
+    };
+    let action = Action::from_cli(cli).map_err(|err| crate::ci::document_error(format, err));
+    match action.and_then(crate::commands::run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             report(&err);

@@ -12,6 +12,7 @@ mod confinement;
 mod corpus;
 mod crash;
 mod errors;
+mod machine_output;
 mod manifest;
 mod render;
 mod secrets;
