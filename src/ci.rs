@@ -203,27 +203,38 @@ pub fn document_error(format: FindingsFormat, err: Error) -> Error {
     err
 }
 
-/// `pgrender diff`: unified diff against the files on disk or another environment.
+/// `pgrender diff`: unified diffs against the files on disk or another
+/// environment; with `--exit-code`, differences fail the command.
 pub fn diff(config: DiffConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
-    let new = pipeline.render_env(&config.env, &config.overrides)?;
-    #[allow(clippy::single_match_else)] // two equal alternatives read better as a match
-    let text = match &config.against {
-        Some(other) => {
-            let old = pipeline.render_env(other, &config.overrides)?;
-            let changes = drift::between(&old, &new);
-            eprintln!("{:>10} {other} → {}: {}", "diff", config.env, describe(&changes));
-            old.redactor.text(&new.redactor.text(&drift::unified(&changes, other, &config.env)))
+    let mut text = String::new();
+    let mut differing = Vec::new();
+    if let Some(other) = &config.against {
+        let env = &config.envs[0];
+        let new = pipeline.render_env(env, &config.overrides)?;
+        let old = pipeline.render_env(other, &config.overrides)?;
+        let changes = drift::between(&old, &new);
+        eprintln!("{:>10} {other} → {env}: {}", "diff", describe(&changes));
+        text = old.redactor.text(&new.redactor.text(&drift::unified(&changes, other, env)));
+        if !changes.is_empty() {
+            differing.push(env.clone());
         }
-        None => {
-            let dir = config.out.join(&config.env);
+    } else {
+        for new in pipeline.render_all(&config.envs, &config.overrides)? {
+            let dir = config.out.join(&new.name);
             let changes = drift::against_disk(&dir, &new)?;
-            let root = display_path(&dir);
-            eprintln!("{:>10} {root} → rendered: {}", "diff", describe(&changes));
-            new.redactor.text(&drift::unified(&changes, &config.env, &config.env))
+            eprintln!("{:>10} {} → rendered: {}", "diff", display_path(&dir), describe(&changes));
+            text.push_str(&new.redactor.text(&drift::unified(&changes, &new.name, &new.name)));
+            if !changes.is_empty() {
+                differing.push(new.name.clone());
+            }
         }
-    };
-    write_stdout(&text)
+    }
+    write_stdout(&text)?;
+    if config.exit_code && !differing.is_empty() {
+        return Err(Error::Differences(differing));
+    }
+    Ok(())
 }
 
 fn describe(changes: &[drift::FileChange]) -> String {

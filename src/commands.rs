@@ -82,7 +82,10 @@ fn values(config: &ValuesConfig) -> Result<(), Error> {
     let (values, _) = pipeline.values(&config.env, &config.overrides)?;
     let redactor = pipeline.redactor(&values);
     let text = if config.explain {
-        explain(&values, &redactor)
+        match config.format {
+            Format::Toml => explain(&values, &redactor),
+            Format::Json => explain_json(&values, &redactor),
+        }
     } else {
         let tree = redactor.tree(&values.tree);
         match config.format {
@@ -115,6 +118,31 @@ fn explain(values: &crate::values::Values, redactor: &Redactor) -> String {
         let _ = writeln!(out, "{assignment:<width$}  # {from}");
     }
     out
+}
+
+/// `--explain --format json`: an array of `{key, value, source}`, one per
+/// leaf in key order, where `source` is `{file, line}` or `{set}`; sensitive values masked.
+fn explain_json(values: &crate::values::Values, redactor: &Redactor) -> String {
+    let masked = crate::values::Values { tree: redactor.tree(&values.tree), ..crate::values::Values::default() };
+    let rows: Vec<serde_json::Value> = values
+        .leaves()
+        .map(|(path, value, layer, origin)| {
+            let source = if layer.kind == LayerKind::Set {
+                serde_json::json!({ "set": redactor.layer_text(&layer.source) })
+            } else {
+                serde_json::json!({
+                    "file": layer.source.name,
+                    "line": layer.source.line_col(origin.key.start).0,
+                })
+            };
+            serde_json::json!({
+                "key": DottedPath(path).to_string(),
+                "value": masked.get(path).unwrap_or(value),
+                "source": source,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).expect("JSON values serialise") + "\n"
 }
 
 /// Writes to stdout, treating a closed pipe (`| head`) as success.

@@ -195,7 +195,7 @@ fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
                 }
             }
             _ if on_disk.contains(&file.path) => {
-                return Err(Error::ForeignFile { path: target.join(&file.path) });
+                return Err(Error::ForeignFile { path: target.join(&file.path), folder: target.to_path_buf() });
             }
             _ => changes.added.push(file.path.clone()),
         }
