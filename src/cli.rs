@@ -101,7 +101,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   pgrender completions bash > ~/.local/share/bash-completion/completions/pgrender
-  pgrender completions zsh > ~/.zfunc/_pgrender
+  source <(pgrender completions zsh)          # in ~/.zshrc
   pgrender completions fish > ~/.config/fish/completions/pgrender.fish")]
     Completions(CompletionsArgs),
     /// Print the man page, or write one page per command into a folder.
