@@ -25,6 +25,7 @@ pub mod redact;
 pub mod render;
 pub mod schema;
 pub mod source;
+pub mod template_words;
 pub mod tooling;
 pub mod values;
 pub mod watch;

@@ -247,9 +247,13 @@ impl Pipeline {
             };
             let prefix = [Seg::Key(key.clone())];
             for mut violation in schema.violations(&values.tree[key])? {
-                if let ViolationKind::Invalid { message, .. } = &mut violation.kind {
+                if let ViolationKind::Invalid { message, help, .. } = &mut violation.kind {
                     let path: Vec<Seg> = prefix.iter().chain(&violation.path).cloned().collect();
                     *message = redactor.message(values, &path, message);
+                    if redactor.is_sensitive(&path) {
+                        // A "did you mean" would tell how close a secret is to a candidate.
+                        *help = None;
+                    }
                 }
                 diagnostics.push(violation_diagnostic(&shown, Some(schema), &prefix, &violation));
             }

@@ -16,6 +16,7 @@ mod crash;
 mod errors;
 mod machine_output;
 mod manifest;
+mod messages;
 mod render;
 mod secrets;
 mod tooling;
