@@ -75,8 +75,7 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
     if format == FindingsFormat::Text {
         print_findings(&reports, config.annotations);
     } else {
-        let mut entries: Vec<Entry> =
-            failed.iter().flat_map(|(env, err)| report::errors(Some(env), err)).collect();
+        let mut entries: Vec<Entry> = failed.iter().flat_map(|(env, err)| report::errors(Some(env), err)).collect();
         entries.extend(report::findings(&reports));
         entries.extend(drifts.iter().flat_map(Drift::entries));
         print_document(format, &entries);

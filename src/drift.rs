@@ -64,8 +64,7 @@ fn compare(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Ve
 pub fn unified(changes: &[FileChange], old_env: &str, new_env: &str) -> String {
     let mut out = String::new();
     for change in changes {
-        let (old_label, new_label) =
-            labels(old_env, new_env, &change.path, change.old.is_some(), change.new.is_some());
+        let (old_label, new_label) = labels(old_env, new_env, &change.path, change.old.is_some(), change.new.is_some());
         let old = change.old.as_deref().unwrap_or("");
         let new = change.new.as_deref().unwrap_or("");
         out.push_str(&file_diff(old, new, &old_label, &new_label));

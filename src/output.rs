@@ -473,8 +473,11 @@ mod tests {
         let lines: Vec<String> =
             fs::read_to_string(tmp.path().join(SUMS)).unwrap().lines().map(str::to_string).collect();
         let a = hex_sha256(b"a\n");
-        let expected =
-            [format!("{a}  eks/1-ns/a.yaml"), format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n")), format!("{a}  local/a.yaml")];
+        let expected = [
+            format!("{a}  eks/1-ns/a.yaml"),
+            format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n")),
+            format!("{a}  local/a.yaml"),
+        ];
         assert_eq!(lines, expected);
         assert!(is_sums(&expected.join("\n")));
         assert!(!is_sums("my own notes\n"));

@@ -226,10 +226,13 @@ impl Pipeline {
     /// diagnostic per problem, sensitive values masked. Fails if a schema
     /// does not compile.
     pub fn validate(&self, values: &Values, env: &str) -> Result<Vec<Diagnostic>, Error> {
-        let redactor = self.redactor(values);
         // Diagnostics show the values as they may be shown; violations are
-        // found on the real ones.
-        let shown = redactor.values(values);
+        // found on the real ones. Masking is prepared only once a problem is
+        // found: valid values, the common case, cost nothing extra.
+        let redactor = std::cell::OnceCell::new();
+        let redactor = || redactor.get_or_init(|| self.redactor(values));
+        let shown = std::cell::OnceCell::new();
+        let shown = || shown.get_or_init(|| redactor().values(values));
         let mut diagnostics = Vec::new();
         let known: Vec<&str> =
             std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
@@ -239,7 +242,7 @@ impl Pipeline {
                     path: vec![Seg::Key(key.clone())],
                     kind: ViolationKind::UnknownKey { suggestion: did_you_mean(key, known.iter().copied()) },
                 };
-                let d = violation_diagnostic(&shown, None, &[], &violation);
+                let d = violation_diagnostic(shown(), None, &[], &violation);
                 diagnostics.push(
                     d.note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", "))),
                 );
@@ -249,18 +252,18 @@ impl Pipeline {
             for mut violation in schema.violations(&values.tree[key])? {
                 if let ViolationKind::Invalid { message, help, .. } = &mut violation.kind {
                     let path: Vec<Seg> = prefix.iter().chain(&violation.path).cloned().collect();
-                    *message = redactor.message(values, &path, message);
-                    if redactor.is_sensitive(&path) {
+                    *message = redactor().message(values, &path, message);
+                    if redactor().is_sensitive(&path) {
                         // A "did you mean" would tell how close a secret is to a candidate.
                         *help = None;
                     }
                 }
-                diagnostics.push(violation_diagnostic(&shown, Some(schema), &prefix, &violation));
+                diagnostics.push(violation_diagnostic(shown(), Some(schema), &prefix, &violation));
             }
         }
         if !values.tree.contains_key(ENVIRONMENT_KEY) {
             let file = self.project.environment_file(env);
-            let source = shown.layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
+            let source = shown().layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
             let mut d = Diagnostic::error(format!("environment `{env}` does not say what cluster it is for")).help(
                 "add an [environment] table with provider = \"k3d\"|\"eks\"|\"gke\"|\"aks\" and kubernetes = \"1.31\"",
             );

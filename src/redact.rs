@@ -186,7 +186,10 @@ impl Redactor {
         let shown = message.replace(&value.to_string(), &masked.to_string());
         if shown == message {
             // The validator wrote the value some other way: say nothing of it.
-            return format!("{} value does not match the schema", if self.is_sensitive(path) { "the sensitive" } else { "the" });
+            return format!(
+                "{} value does not match the schema",
+                if self.is_sensitive(path) { "the sensitive" } else { "the" }
+            );
         }
         shown
     }
@@ -262,9 +265,7 @@ impl Redactor {
 
     /// Masks with `*` of the same byte length, so spans into `text` stay valid.
     fn mask_same_width(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |acc, secret| replace_whole(&acc, secret, &"*".repeat(secret.len())))
+        self.secrets.iter().fold(text.to_string(), |acc, secret| replace_whole(&acc, secret, &"*".repeat(secret.len())))
     }
 }
 

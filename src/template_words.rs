@@ -82,19 +82,16 @@ mod tests {
     fn an_undefined_value_piped_into_a_filter_is_named() {
         let text = "v: {{ values.image.tga | quote }}\n";
         let at = text.find("quote").unwrap();
-        let (message, span) = reword(
-            ErrorKind::UndefinedError,
-            Some("`quote` was given an undefined value"),
-            text,
-            Some(at..at + 5),
-        );
+        let (message, span) =
+            reword(ErrorKind::UndefinedError, Some("`quote` was given an undefined value"), text, Some(at..at + 5));
         assert_eq!(message, "undefined value: `values.image.tga` is undefined (piped into `quote`)");
         assert_eq!(&text[span.unwrap()], "values.image.tga");
     }
 
     #[test]
     fn other_errors_keep_minijinja_s_words() {
-        let (message, span) = reword(ErrorKind::UnknownFilter, Some("filter upperr is unknown"), "{{ x | upperr }}", Some(7..13));
+        let (message, span) =
+            reword(ErrorKind::UnknownFilter, Some("filter upperr is unknown"), "{{ x | upperr }}", Some(7..13));
         assert_eq!(message, "unknown filter: filter upperr is unknown");
         assert_eq!(span, Some(7..13));
     }

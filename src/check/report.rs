@@ -79,7 +79,11 @@ pub const PROBLEMS: [(&str, &str, &str); 4] = [
         "Values do not match the schema",
         "An environment's merged values are validated against the chart's JSON Schema before any template runs.",
     ),
-    (TEMPLATE_ERROR, "A template failed to render", "A template failed to compile or render, or rendered invalid YAML."),
+    (
+        TEMPLATE_ERROR,
+        "A template failed to render",
+        "A template failed to compile or render, or rendered invalid YAML.",
+    ),
     (
         STALE_OUTPUT,
         "Committed manifests are stale",

@@ -188,9 +188,11 @@ impl Schema {
                     };
                     let expected = expected.unwrap_or_else(|| self::expected(kind));
                     let invalid = match self.words(kind, err.schema_path().as_str(), err.instance()) {
-                        Some(words) => {
-                            ViolationKind::Invalid { message: words.message, expected: words.expected, help: words.help }
-                        }
+                        Some(words) => ViolationKind::Invalid {
+                            message: words.message,
+                            expected: words.expected,
+                            help: words.help,
+                        },
                         None => ViolationKind::Invalid { message: err.to_string(), expected, help: None },
                     };
                     out.push(Violation { path, kind: invalid });

@@ -64,8 +64,8 @@ pub fn diffs(report: &EnvReport, added: bool, styled: bool) -> String {
     for path in paths {
         let (old, new) = (old_text(report, path), new_text(report, path));
         let (old_label, new_label) = crate::drift::labels(
-            &report.env,
-            &report.env,
+            report.env,
+            report.env,
             path,
             report.old.contains_key(path),
             report.new.contains_key(path.as_str()),

@@ -58,7 +58,8 @@ fn a_foreign_file_error_says_how_to_proceed() {
     let project = TestProject::default_project();
     // A file pgrender rendered whose record line was lost, as `git checkout .` of the record does.
     let record = project.read("k8s-manifests/eks/.pgrender-manifest");
-    let kept: String = record.lines().filter(|l| !l.ends_with("postgres-service.yaml")).map(|l| format!("{l}\n")).collect();
+    let kept: String =
+        record.split_inclusive('\n').filter(|l| !l.trim_end().ends_with("postgres-service.yaml")).collect();
     project.write("k8s-manifests/eks/.pgrender-manifest", &kept);
     let run = project.run(&["--env", "eks"]);
     run.code(1)

@@ -64,7 +64,10 @@ fn invalid_values_are_in_the_sarif_log_with_their_file_and_line() {
 #[test]
 fn a_failing_template_is_in_the_json_and_other_environments_still_report() {
     let project = TestProject::fixture("checks");
-    project.write("charts/db/templates/5-case/broken.yaml.j2", "kind: ConfigMap\nx: {{ values.nope.deeper if env.name == \"prod\" else 1 }}\n");
+    project.write(
+        "charts/db/templates/5-case/broken.yaml.j2",
+        "kind: ConfigMap\nx: {{ values.nope.deeper if env.name == \"prod\" else 1 }}\n",
+    );
     let run = project.run(&["check", "--all", "--format", "json"]);
     run.code(1);
     let entries = json(&run);

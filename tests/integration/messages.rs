@@ -52,7 +52,10 @@ fn an_undefined_value_piped_into_a_filter_is_named_and_never_rendered_empty() {
     let before = project.tree("k8s-manifests");
     let helpers = project.read("charts/postgres/templates/_helpers.j2");
     assert!(helpers.contains("values.image.tag | quote"));
-    project.write("charts/postgres/templates/_helpers.j2", &helpers.replace("values.image.tag | quote", "values.image.tga | quote"));
+    project.write(
+        "charts/postgres/templates/_helpers.j2",
+        &helpers.replace("values.image.tag | quote", "values.image.tga | quote"),
+    );
     let run = project.run(&["--env", "local"]);
     run.code(1)
         .stderr_has("error: undefined value: `values.image.tga` is undefined (piped into `quote`)")
