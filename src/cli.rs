@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::config::Action;
 use crate::diagnostic;
@@ -21,7 +22,7 @@ Examples:
 
 /// Render per-environment Kubernetes manifests from TOML values, a JSON Schema and Jinja templates.
 #[derive(Debug, Parser)]
-#[command(name = "pgrender", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+#[command(name = "pgrender", version, after_help = EXAMPLES)]
 pub struct Cli {
     /// What to do; rendering when omitted.
     #[command(subcommand)]
@@ -42,7 +43,8 @@ pub enum Command {
 Examples:
   pgrender values --env eks                 merged values as TOML
   pgrender values --env eks --format json
-  pgrender values --env eks --explain       every key with the file and line that set it")]
+  pgrender values --env eks --explain       every key with the file and line that set it
+  pgrender values --env eks --explain --format json")]
     Values(ValuesArgs),
     /// Render, then re-render on every save of values, schemas, templates or the project file.
     #[command(after_help = "\
@@ -66,6 +68,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   pgrender diff --env eks                   what a render would change in k8s-manifests/eks/
+  pgrender diff --all --exit-code           exit 1 when a render would change anything
   pgrender diff --env eks --against gke     how eks's manifests differ from gke's")]
     Diff(DiffArgs),
     /// List the output checks: ID, severity, what each catches and why.
@@ -111,7 +114,7 @@ Examples:
     #[command(after_help = "\
 Examples:
   pgrender completions bash > ~/.local/share/bash-completion/completions/pgrender
-  pgrender completions zsh > ~/.zfunc/_pgrender
+  source <(pgrender completions zsh)          # in ~/.zshrc
   pgrender completions fish > ~/.config/fish/completions/pgrender.fish")]
     Completions(CompletionsArgs),
     /// Print the man page, or write one page per command into a folder.
@@ -231,10 +234,10 @@ pub struct ManArgs {
 }
 
 /// Which project, environments and extra value layers.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct Selection {
     /// Environment to render (repeatable): environments/ENV.toml.
-    #[arg(long = "env", short = 'e', value_name = "ENV")]
+    #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCandidates::new(environments))]
     pub envs: Vec<String>,
     /// Render every environment in environments/.
     #[arg(long, conflicts_with = "envs")]
@@ -251,7 +254,7 @@ pub struct Selection {
 }
 
 /// Arguments of `render`.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 #[allow(clippy::struct_excessive_bools)] // independent command-line switches, validated in config.rs
 pub struct RenderArgs {
     /// Environments and value layers.
@@ -297,12 +300,15 @@ pub struct DiffArgs {
     /// The environment and value layers.
     #[command(flatten)]
     pub selection: Selection,
-    /// Compare with this environment's output instead of the files on disk.
-    #[arg(long, value_name = "ENV")]
+    /// Compare with this environment's output instead of the files on disk (one `--env`).
+    #[arg(long, value_name = "ENV", conflicts_with = "all", add = ArgValueCandidates::new(environments))]
     pub against: Option<String>,
     /// Folder holding the written output (default: `output` in pgrender.toml).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "against")]
     pub out: Option<PathBuf>,
+    /// Exit 1 when there are differences, like `git diff --exit-code` and `kubectl diff`.
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 /// Formats for output-check findings.
@@ -316,13 +322,43 @@ pub enum FindingsFormat {
     Sarif,
 }
 
+/// One environment and its extra value layers.
+#[derive(Debug, Args, Clone)]
+pub struct OneEnv {
+    /// Environment: environments/ENV.toml.
+    #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCandidates::new(environments))]
+    pub env: String,
+    /// Extra values file layered above the environment file (repeatable).
+    #[arg(long = "values", short = 'f', value_name = "FILE.toml")]
+    pub files: Vec<PathBuf>,
+    /// Set one value, above every file (repeatable). VALUE is read as TOML, else as a string.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Project folder (default: the nearest folder upwards with pgrender.toml).
+    #[arg(long, short = 'C', value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+impl OneEnv {
+    /// The same choice as a [`Selection`] of one environment.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            envs: vec![self.env.clone()],
+            all: false,
+            files: self.files.clone(),
+            sets: self.sets.clone(),
+            project: self.project.clone(),
+        }
+    }
+}
+
 /// Arguments of `values`.
 #[derive(Debug, Args, Clone)]
 pub struct ValuesArgs {
     /// Environment and value layers.
     #[command(flatten)]
-    pub selection: Selection,
-    /// Show, for every key, which layer set it.
+    pub selection: OneEnv,
+    /// Show, for every key, which layer set it (with `--format json`: a `source` per key).
     #[arg(long)]
     pub explain: bool,
     /// Output format.
@@ -358,20 +394,94 @@ pub enum Format {
 
 /// Runs pgrender with the process's arguments.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // Under `COMPLETE=<shell>` the shell asks for completions: answer and exit.
+    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
+    let cli = match Cli::try_parse().and_then(Cli::settle) {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    match Action::from_cli(cli).and_then(crate::commands::run) {
+    let format = match &cli.command {
+        Some(Command::Check(args)) => args.format,
+        _ => FindingsFormat::Text,
+    };
+    let action = Action::from_cli(cli).map_err(|err| crate::ci::document_error(format, err));
+    match action.and_then(crate::commands::run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             report(&err);
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+impl Cli {
+    /// Hands `-C DIR` given before a subcommand to the subcommand, as git and
+    /// cargo do, and refuses other render flags there: `pgrender -C db
+    /// values --env eks` works, `pgrender --env eks values` is a usage error.
+    fn settle(mut self) -> Result<Cli, clap::Error> {
+        let Some(command) = &mut self.command else { return Ok(self) };
+        let top = std::mem::take(&mut self.render.selection.project);
+        let name = command.name();
+        if self.render != RenderArgs::default() {
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("render options go after `pgrender` only when no subcommand is given; put them after `{name}`"),
+            ));
+        }
+        let Some(top) = top else { return Ok(self) };
+        let slot = match command {
+            Command::Render(args) => &mut args.selection.project,
+            Command::Values(args) => &mut args.selection.project,
+            Command::Watch(args) => &mut args.selection.project,
+            Command::Check(args) => &mut args.selection.project,
+            Command::Diff(args) => &mut args.selection.project,
+            Command::Docs(args) => &mut args.generate.project,
+            Command::Schema(args) => &mut args.project,
+            Command::New(NewArgs { what: NewCommand::Chart(args) }) => &mut args.project,
+            Command::Graph(args) => &mut args.selection.project,
+            Command::Rules | Command::Init(_) | Command::Completions(_) | Command::Man(_) => {
+                return Err(Cli::command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("`{name}` does not read a project, so it takes no -C/--project"),
+                ));
+            }
+        };
+        // `-C a … -C b` means `a/b`, as in git.
+        *slot = Some(slot.as_deref().map_or_else(|| top.clone(), |inner| crate::source::resolve(&top, inner)));
+        Ok(self)
+    }
+}
+
+impl Command {
+    /// The subcommand's name, as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Render(_) => "render",
+            Command::Values(_) => "values",
+            Command::Watch(_) => "watch",
+            Command::Check(_) => "check",
+            Command::Diff(_) => "diff",
+            Command::Rules => "rules",
+            Command::Init(_) => "init",
+            Command::Docs(_) => "docs",
+            Command::Schema(_) => "schema",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+            Command::New(_) => "new",
+            Command::Graph(_) => "graph",
+        }
+    }
+}
+
+/// The project's environment names, for shell completion of `--env`: the
+/// project found from the current folder, as a command run there would.
+fn environments() -> Vec<clap_complete::CompletionCandidate> {
+    let project = std::env::current_dir().ok().and_then(|cwd| crate::project::Project::discover(&cwd).ok());
+    let names = project.and_then(|p| p.environment_names().ok()).unwrap_or_default();
+    names.into_iter().map(clap_complete::CompletionCandidate::new).collect()
 }
 
 /// At most this many diagnostics are printed, so a file with a million bad

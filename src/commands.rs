@@ -7,7 +7,7 @@ use crate::cli::Format;
 use crate::cli::GraphFormat;
 use crate::config::{Action, Destination, GraphConfig, RenderConfig, ValuesConfig};
 use crate::error::Error;
-use crate::output::{Changes, SUMS, sums, write_all};
+use crate::output::{Changes, SUMS, write_tree};
 use crate::pipeline::Pipeline;
 use crate::redact::Redactor;
 use crate::source::display_path;
@@ -47,7 +47,10 @@ fn render(config: RenderConfig) -> Result<(), Error> {
         // leaves stdout empty, which the Argo CD plugin relies on.
         return write_stdout(&rendered[0].stream());
     }
-    let changes = write_all(&config.out, &rendered)?;
+    let sums = config.destination == (Destination::Files { sums: true });
+    let sums_path = config.out.join(SUMS);
+    let had_sums = sums_path.is_file();
+    let changes = write_tree(&config.out, &rendered, sums)?;
     for (env, changes) in rendered.iter().zip(changes) {
         eprintln!(
             "{:>10} {} → {} ({} files{})",
@@ -58,10 +61,8 @@ fn render(config: RenderConfig) -> Result<(), Error> {
             summary(&changes)
         );
     }
-    if config.destination == (Destination::Files { sums: true }) {
-        let path = config.out.join(SUMS);
-        std::fs::write(&path, sums(&rendered)).map_err(|source| Error::Write { path: path.clone(), source })?;
-        eprintln!("{:>10} {}", "wrote", display_path(&path));
+    if sums || had_sums {
+        eprintln!("{:>10} {}", if sums { "wrote" } else { "updated" }, display_path(&sums_path));
     }
     Ok(())
 }
@@ -109,7 +110,10 @@ fn values(config: &ValuesConfig) -> Result<(), Error> {
     let (values, _) = pipeline.values(&config.env, &config.overrides)?;
     let redactor = pipeline.redactor(&values);
     let text = if config.explain {
-        explain(&values, &redactor)
+        match config.format {
+            Format::Toml => explain(&values, &redactor),
+            Format::Json => explain_json(&values, &redactor),
+        }
     } else {
         let tree = redactor.tree(&values.tree);
         match config.format {
@@ -129,7 +133,7 @@ fn explain(values: &crate::values::Values, redactor: &Redactor) -> String {
             let shown = masked.get(path).unwrap_or(value);
             let assignment = format!("{} = {}", DottedPath(path), serde_json::to_string(shown).unwrap_or_default());
             let from = if layer.kind == LayerKind::Set {
-                format!("--set {}", redactor.text(&layer.source.text))
+                format!("--set {}", redactor.layer_text(&layer.source))
             } else {
                 format!("{}:{}", layer.source.name, layer.source.line_col(origin.key.start).0)
             };
@@ -142,6 +146,31 @@ fn explain(values: &crate::values::Values, redactor: &Redactor) -> String {
         let _ = writeln!(out, "{assignment:<width$}  # {from}");
     }
     out
+}
+
+/// `--explain --format json`: an array of `{key, value, source}`, one per
+/// leaf in key order, where `source` is `{file, line}` or `{set}`; sensitive values masked.
+fn explain_json(values: &crate::values::Values, redactor: &Redactor) -> String {
+    let masked = crate::values::Values { tree: redactor.tree(&values.tree), ..crate::values::Values::default() };
+    let rows: Vec<serde_json::Value> = values
+        .leaves()
+        .map(|(path, value, layer, origin)| {
+            let source = if layer.kind == LayerKind::Set {
+                serde_json::json!({ "set": redactor.layer_text(&layer.source) })
+            } else {
+                serde_json::json!({
+                    "file": layer.source.name,
+                    "line": layer.source.line_col(origin.key.start).0,
+                })
+            };
+            serde_json::json!({
+                "key": DottedPath(path).to_string(),
+                "value": masked.get(path).unwrap_or(value),
+                "source": source,
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&rows).expect("JSON values serialise") + "\n"
 }
 
 /// Writes to stdout, treating a closed pipe (`| head`) as success.

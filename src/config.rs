@@ -136,14 +136,16 @@ pub struct CheckConfig {
 pub struct DiffConfig {
     /// The project.
     pub project: Project,
-    /// The environment shown as the new side.
-    pub env: String,
+    /// The environments shown as the new side; exactly one with `against`.
+    pub envs: Vec<String>,
     /// The environment on the old side; the files on disk when `None`.
     pub against: Option<String>,
     /// `-f` and `--set` layers.
     pub overrides: Overrides,
     /// Folder with the written output.
     pub out: PathBuf,
+    /// Differences fail the command (exit 1).
+    pub exit_code: bool,
 }
 
 /// A validated `values` request.
@@ -185,10 +187,7 @@ impl Action {
             None => RenderConfig::new(cli.render).map(Action::Render),
             Some(Command::Render(args)) => RenderConfig::new(args).map(Action::Render),
             Some(Command::Values(args)) => {
-                let (project, mut envs, overrides) = select(&args.selection)?;
-                if envs.len() != 1 {
-                    return Err(UsageError::NoEnv.into());
-                }
+                let (project, mut envs, overrides) = select(&args.selection.selection())?;
                 Ok(Action::Values(ValuesConfig {
                     project,
                     env: envs.remove(0),
@@ -297,15 +296,15 @@ impl GraphConfig {
 
 impl DiffConfig {
     fn new(args: DiffArgs) -> Result<DiffConfig, Error> {
-        let (project, mut envs, overrides) = select(&args.selection)?;
-        if envs.len() != 1 {
-            return Err(UsageError::NoEnv.into());
-        }
+        let (project, envs, overrides) = select(&args.selection)?;
         if let Some(against) = &args.against {
+            if envs.len() != 1 {
+                return Err(UsageError::AgainstManyEnvs(envs.len()).into());
+            }
             project.check_environments(std::slice::from_ref(against))?;
         }
         let out = out_dir(&project, args.out)?;
-        Ok(DiffConfig { project, env: envs.remove(0), against: args.against, overrides, out })
+        Ok(DiffConfig { project, envs, against: args.against, overrides, out, exit_code: args.exit_code })
     }
 }
 

@@ -60,19 +60,34 @@ fn compare(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> Ve
         .collect()
 }
 
-/// Unified diffs of `changes`, labelled `old_root/path` and `new_root/path`.
-pub fn unified(changes: &[FileChange], old_root: &str, new_root: &str) -> String {
+/// Unified diffs of `changes` from environment `old_env`'s files to `new_env`'s,
+/// with the headers of [`labels`].
+pub fn unified(changes: &[FileChange], old_env: &str, new_env: &str) -> String {
     let mut out = String::new();
     for change in changes {
-        let old_label =
-            if change.old.is_some() { format!("{old_root}/{}", change.path) } else { "/dev/null".to_string() };
-        let new_label =
-            if change.new.is_some() { format!("{new_root}/{}", change.path) } else { "/dev/null".to_string() };
+        let (old_label, new_label) = labels(old_env, new_env, &change.path, change.old.is_some(), change.new.is_some());
         let old = change.old.as_deref().unwrap_or("");
         let new = change.new.as_deref().unwrap_or("");
         out.push_str(&file_diff(old, new, &old_label, &new_label));
     }
     out
+}
+
+/// The headers of one file's diff, git's scheme for every command that
+/// prints one: `a/<env>/<path>` on the old side, `b/<env>/<path>` on the new
+/// (paths relative to the output folder), `/dev/null` for a side the file
+/// is missing from.
+pub fn labels(old_env: &str, new_env: &str, path: &str, old: bool, new: bool) -> (String, String) {
+    let side = |exists: bool, prefix: &str, env: &str| {
+        if exists { format!("{prefix}/{env}/{path}") } else { "/dev/null".to_string() }
+    };
+    (side(old, "a", old_env), side(new, "b", new_env))
+}
+
+/// The first line (1-based) where the old text of `change` differs from the new one.
+pub fn first_changed_line(change: &FileChange) -> usize {
+    let (old, new) = (change.old.as_deref().unwrap_or(""), change.new.as_deref().unwrap_or(""));
+    old.lines().zip(new.lines()).take_while(|(a, b)| a == b).count() + 1
 }
 
 /// The unified diff (3 lines of context) of one file's two texts.
@@ -108,7 +123,10 @@ mod tests {
         let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
         assert_eq!(paths, ["a", "b", "d"]);
         assert_eq!(summary(&changes), "1 changed, 1 added, 1 removed");
-        let text = unified(&changes[1..2], "old", "new");
-        assert!(text.contains("--- old/b\n+++ new/b\n@@ -1 +1 @@\n-x\n+y\n"), "{text}");
+        let text = unified(&changes, "gke", "eks");
+        assert!(text.contains("--- a/gke/a\n+++ /dev/null\n"), "{text}");
+        assert!(text.contains("--- a/gke/b\n+++ b/eks/b\n@@ -1 +1 @@\n-x\n+y\n"), "{text}");
+        assert!(text.contains("--- /dev/null\n+++ b/eks/d\n"), "{text}");
+        assert_eq!(first_changed_line(&changes[1]), 1);
     }
 }

@@ -41,6 +41,8 @@ pub enum Error {
     ForeignFile {
         /// The file.
         path: PathBuf,
+        /// The environment folder, whose record lists what pgrender wrote.
+        folder: PathBuf,
     },
     /// The file-system watcher could not start or watch a folder.
     #[error("cannot watch {}: {source}", display_path(path))]
@@ -158,6 +160,9 @@ pub enum Error {
     /// Output checks or a drift comparison failed; their findings were printed already.
     #[error("{0}")]
     Failed(String),
+    /// `diff --exit-code` found differences in these environments; the diff is the report.
+    #[error("{} differ", .0.join(", "))]
+    Differences(Vec<String>),
     /// Several independent failures (e.g. one per environment).
     #[error("{} errors", .0.len())]
     Many(Vec<Error>),
@@ -219,6 +224,9 @@ pub enum UsageError {
         /// How many environments were selected.
         count: usize,
     },
+    /// `diff --against` with several environments.
+    #[error("--against compares one environment with another, but {0} were selected; pass one --env")]
+    AgainstManyEnvs(usize),
     /// `--set` without `KEY=VALUE` form.
     #[error("--set expects KEY=VALUE with a dotted key, got `{0}`")]
     BadSet(String),
@@ -308,11 +316,25 @@ impl Error {
             Error::Usage(UsageError::BadChartName { .. }) => vec![Diagnostic::error(self.to_string()).help(
                 "a chart name is a DNS label: lower-case letters, digits and inner `-`, starting with a letter (e.g. `backend`)",
             )],
+            Error::ForeignFile { path, folder } => {
+                let record = display_path(&folder.join(crate::output::RECORD));
+                vec![
+                    Diagnostic::error(self.to_string())
+                        .note(format!("{record} lists the files pgrender wrote, and this one is not among them"))
+                        .help(format!(
+                            "if pgrender wrote it before and its record was reset (e.g. by `git checkout`), delete \
+                             it (`rm {}`) and render again; if it is yours, move it elsewhere",
+                            display_path(path)
+                        )),
+                ]
+            }
             Error::Stale { fix, .. } => {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }
             Error::Outside(escape) => vec![escape.diagnostic()],
             Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
+            // Like `git diff --exit-code`: the exit code says it, the diff shows it.
+            Error::Differences(_) => Vec::new(),
             _ => vec![Diagnostic::error(self.to_string())],
         }
     }

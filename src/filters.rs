@@ -86,6 +86,7 @@ fn json(value: &Value) -> Result<String, Error> {
 /// and indents every line by N (Helm's `toYaml | nindent N`).
 #[allow(clippy::needless_pass_by_value)] // minijinja passes keyword arguments by value
 pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    defined(value, "toyaml")?;
     let indent: usize = kwargs.get::<Option<usize>>("indent")?.unwrap_or(0);
     kwargs.assert_all_used()?;
     let text = serde_yaml::to_string(value).map_err(|err| Error::new(ErrorKind::InvalidOperation, err.to_string()))?;
@@ -107,13 +108,18 @@ pub fn toyaml(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
 }
 
 /// `{{ s | b64encode }}` — standard base64 of a string's UTF-8 bytes.
-pub fn b64encode(value: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(standalone::strip(value).as_bytes())
+pub fn b64encode(value: &Value) -> Result<String, Error> {
+    defined(value, "b64encode")?;
+    let text = value.as_str().ok_or_else(|| {
+        Error::new(ErrorKind::InvalidOperation, format!("`b64encode` encodes a string, not {}", value.kind()))
+    })?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(standalone::strip(text).as_bytes()))
 }
 
 /// `{{ x | sha256 }}` — hex SHA-256 of a string, or of a value's JSON, for
 /// checksum annotations that roll pods when configuration changes.
 pub fn sha256(value: &Value) -> Result<String, Error> {
+    defined(value, "sha256")?;
     let bytes = match value.as_str() {
         Some(s) => standalone::strip(s).as_bytes().to_vec(),
         None => json(value)?.into_bytes(),
@@ -123,11 +129,21 @@ pub fn sha256(value: &Value) -> Result<String, Error> {
 
 /// `{{ x | quote }}` — always a double-quoted YAML string.
 pub fn quote(value: &Value) -> Result<Value, Error> {
+    defined(value, "quote")?;
     let text = match value.as_str() {
         Some(s) => standalone::strip(s).into_owned(),
         None => value.to_string(),
     };
     Ok(Value::from_safe_string(json(&Value::from(text))?))
+}
+
+/// Refuses an undefined value: a filter must not turn a misspelt name into
+/// an empty string (Helm's silent `""`).
+fn defined(value: &Value, filter: &str) -> Result<(), Error> {
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, format!("`{filter}` was given an undefined value")));
+    }
+    Ok(())
 }
 
 /// `{{ x | required("message") }}` — fails the render with `message` when

@@ -29,6 +29,7 @@ pub mod render;
 pub mod scaffold;
 pub mod schema;
 pub mod source;
+pub mod template_words;
 pub mod tooling;
 pub mod values;
 pub mod watch;

@@ -38,8 +38,12 @@ pub fn violation_diagnostic(
             true,
             format!("`{key}` must be set here or in a lower layer"),
         ),
-        ViolationKind::Invalid { message, expected } => {
-            (Diagnostic::error(format!("`{dotted}`: {message}")), false, expected.clone())
+        ViolationKind::Invalid { message, expected, help } => {
+            let mut d = Diagnostic::error(format!("`{dotted}`: {message}"));
+            if let Some(help) = help {
+                d = d.help(help.clone());
+            }
+            (d, false, expected.clone())
         }
     };
     if let Some(description) = schema.and_then(|s| s.description(&violation.path)) {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, UsageError};
-use crate::output::RECORD;
+use crate::output::{RECORD, SUMS, is_sums};
 
 /// How long a second writer waits for the first before giving up: a render
 /// writes in milliseconds, so waiting this long means something is stuck.
@@ -45,8 +45,8 @@ pub fn check_out(out: &Path, project_root: &Path, envs: &[String], force: bool) 
 }
 
 /// Whether a folder is empty or holds nothing but pgrender's output: every
-/// entry is a folder named after an environment, a folder with a record, or
-/// a staging leftover.
+/// entry is a folder named after an environment, a folder with a record, a
+/// staging leftover, or the `SHA256SUMS` that `--manifest` writes.
 fn is_ours(dir: &Path, envs: &[String]) -> bool {
     let Ok(entries) = fs::read_dir(dir) else { return false };
     entries.filter_map(Result::ok).all(|entry| {
@@ -54,6 +54,7 @@ fn is_ours(dir: &Path, envs: &[String]) -> bool {
         // An environment's name counts whatever it is: writing refuses a
         // symlink there with its own, more precise error.
         envs.contains(&name)
+            || (name == SUMS && fs::read_to_string(entry.path()).is_ok_and(|text| is_sums(&text)))
             || (entry.file_type().is_ok_and(|t| t.is_dir())
                 && (entry.path().join(RECORD).is_file() || crate::output::is_staging_name(&name)))
     })

@@ -71,19 +71,6 @@ impl RenderedEnv {
 /// The checksum file `render --manifest` writes at the top of the output folder.
 pub const SUMS: &str = "SHA256SUMS";
 
-/// `SHA256SUMS` text for several environments: `<sha256>  <env>/<path>` per
-/// file, environments in the given order, files in apply order; `sha256sum -c`
-/// checks it from the output folder.
-pub fn sums(envs: &[RenderedEnv]) -> String {
-    let mut out = String::new();
-    for env in envs {
-        for file in &env.files {
-            let _ = writeln!(out, "{}  {}/{}", hex_sha256(file.content.as_bytes()), env.name, file.path);
-        }
-    }
-    out
-}
-
 /// What writing did to one environment's folder.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
@@ -102,10 +89,64 @@ impl Changes {
     }
 }
 
-/// Writes every environment under `out/<env>/`; on any error nothing is replaced.
+/// Writes every environment under `out/<env>/`; on any error nothing is
+/// replaced. A `SHA256SUMS` written by an earlier `--manifest` is kept current.
 pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
+    write_tree(out, envs, false)
+}
+
+/// [`write_all`], then writes `SHA256SUMS` for the whole tree when `sums`
+/// asks for it or one is there already: a checksum file that no longer
+/// matches its tree would fail `sha256sum -c` after every later render.
+pub fn write_tree(out: &Path, envs: &[RenderedEnv], sums: bool) -> Result<Vec<Changes>, Error> {
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
     let _lock = crate::outdir::lock(out)?;
+    let changes = write_locked(out, envs)?;
+    if sums || out.join(SUMS).is_file() {
+        write_sums(out)?;
+    }
+    Ok(changes)
+}
+
+/// Writes `SHA256SUMS` from the records of every environment folder in
+/// `out`, in name order: the whole tree, including environments this run did
+/// not render. Replaced in one rename, so a reader never sees half a file.
+fn write_sums(out: &Path) -> Result<(), Error> {
+    let mut dirs: Vec<String> = fs::read_dir(out)
+        .map_err(|source| Error::Io { path: out.to_path_buf(), source })?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.path().join(RECORD).is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !is_staging_name(name))
+        .collect();
+    dirs.sort();
+    let mut text = String::new();
+    for dir in dirs {
+        let record = fs::read_to_string(out.join(&dir).join(RECORD)).unwrap_or_default();
+        for (hash, path) in record.lines().filter_map(|l| l.split_once("  ")).filter(|(_, p)| is_confined(p)) {
+            let _ = writeln!(text, "{hash}  {dir}/{path}");
+        }
+    }
+    let staging = out.join(format!(".{SUMS}{STAGING_SUFFIX}"));
+    let path = out.join(SUMS);
+    fs::write(&staging, text).map_err(|source| Error::Write { path: staging.clone(), source })?;
+    fs::rename(&staging, &path).map_err(|source| Error::Write { path, source })
+}
+
+/// Whether `text` is a `SHA256SUMS` as pgrender writes it: every line a
+/// SHA-256 and a path inside an environment folder.
+pub fn is_sums(text: &str) -> bool {
+    text.lines().all(|line| {
+        line.split_once("  ").is_some_and(|(hash, path)| {
+            hash.len() == 64
+                && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                && path.contains('/')
+                && is_confined(path)
+        })
+    })
+}
+
+fn write_locked(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
     remove_leftovers(out)?;
     // Planning and staging touch only each environment's own folders, so
     // environments go in parallel; swapping in stays in order.
@@ -164,7 +205,7 @@ fn plan(target: &Path, env: &RenderedEnv) -> Result<(PathBuf, Changes), Error> {
                 }
             }
             _ if on_disk.contains(&file.path) => {
-                return Err(Error::ForeignFile { path: target.join(&file.path) });
+                return Err(Error::ForeignFile { path: target.join(&file.path), folder: target.to_path_buf() });
             }
             _ => changes.added.push(file.path.clone()),
         }
@@ -280,8 +321,11 @@ fn remove_leftovers(out: &Path) -> Result<(), Error> {
             Some(target) if !target.exists() => {
                 let _ = fs::rename(&path, target);
             }
-            _ => {
+            _ if path.is_dir() => {
                 let _ = fs::remove_dir_all(&path);
+            }
+            _ => {
+                let _ = fs::remove_file(&path);
             }
         }
     }
@@ -432,19 +476,31 @@ mod tests {
     }
 
     #[test]
-    fn sums_name_each_file_under_its_environment() {
+    fn sums_cover_the_whole_tree_in_folder_then_apply_order() {
+        let tmp = tempfile::tempdir().unwrap();
         let mut eks = env(&[("4-db/b.yaml", "b\n"), ("1-ns/a.yaml", "a\n")]);
         eks.name = "eks".into();
-        let lines: Vec<String> = sums(&[env(&[("a.yaml", "a\n")]), eks]).lines().map(str::to_string).collect();
+        write_tree(tmp.path(), &[env(&[("a.yaml", "a\n")]), eks], true).unwrap();
+        let lines: Vec<String> =
+            fs::read_to_string(tmp.path().join(SUMS)).unwrap().lines().map(str::to_string).collect();
         let a = hex_sha256(b"a\n");
-        assert_eq!(
-            lines,
-            [
-                format!("{a}  local/a.yaml"),
-                format!("{a}  eks/1-ns/a.yaml"),
-                format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n"))
-            ]
-        );
+        let expected = [
+            format!("{a}  eks/1-ns/a.yaml"),
+            format!("{}  eks/4-db/b.yaml", hex_sha256(b"b\n")),
+            format!("{a}  local/a.yaml"),
+        ];
+        assert_eq!(lines, expected);
+        assert!(is_sums(&expected.join("\n")));
+        assert!(!is_sums("my own notes\n"));
+    }
+
+    #[test]
+    fn an_existing_sums_file_follows_every_later_write() {
+        let tmp = tempfile::tempdir().unwrap();
+        write_tree(tmp.path(), &[env(&[("a.yaml", "a\n")])], true).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "changed\n")])]).unwrap();
+        let sums = fs::read_to_string(tmp.path().join(SUMS)).unwrap();
+        assert_eq!(sums, format!("{}  local/a.yaml\n", hex_sha256(b"changed\n")));
     }
 
     #[test]

@@ -128,14 +128,13 @@ impl Pipeline {
         Ok((values, context))
     }
 
-    /// Fails with every schema violation of `values`, masked.
+    /// Fails with every schema violation of `values`.
     fn check_values(&self, values: &Values, env: &str) -> Result<(), Error> {
         let diagnostics = self.validate(values, env)?;
         if diagnostics.is_empty() {
             return Ok(());
         }
-        let redactor = self.redactor(values);
-        Err(Error::Values(diagnostics.into_iter().map(|d| redactor.diagnostic(d)).collect()))
+        Err(Error::Values(diagnostics))
     }
 
     /// Merges the value layers of environment `env`, lowest first, without validating them.
@@ -238,8 +237,16 @@ impl Pipeline {
     }
 
     /// Checks merged values against the environment and chart schemas; one
-    /// diagnostic per problem. Fails if a schema does not compile.
+    /// diagnostic per problem, sensitive values masked. Fails if a schema
+    /// does not compile.
     pub fn validate(&self, values: &Values, env: &str) -> Result<Vec<Diagnostic>, Error> {
+        // Diagnostics show the values as they may be shown; violations are
+        // found on the real ones. Masking is prepared only once a problem is
+        // found: valid values, the common case, cost nothing extra.
+        let redactor = std::cell::OnceCell::new();
+        let redactor = || redactor.get_or_init(|| self.redactor(values));
+        let shown = std::cell::OnceCell::new();
+        let shown = || shown.get_or_init(|| redactor().values(values));
         let mut diagnostics = Vec::new();
         let known: Vec<&str> =
             std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
@@ -249,20 +256,28 @@ impl Pipeline {
                     path: vec![Seg::Key(key.clone())],
                     kind: ViolationKind::UnknownKey { suggestion: did_you_mean(key, known.iter().copied()) },
                 };
-                let d = violation_diagnostic(values, None, &[], &violation);
+                let d = violation_diagnostic(shown(), None, &[], &violation);
                 diagnostics.push(
                     d.note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", "))),
                 );
                 continue;
             };
             let prefix = [Seg::Key(key.clone())];
-            for violation in schema.violations(&values.tree[key])? {
-                diagnostics.push(violation_diagnostic(values, Some(schema), &prefix, &violation));
+            for mut violation in schema.violations(&values.tree[key])? {
+                if let ViolationKind::Invalid { message, help, .. } = &mut violation.kind {
+                    let path: Vec<Seg> = prefix.iter().chain(&violation.path).cloned().collect();
+                    *message = redactor().message(values, &path, message);
+                    if redactor().is_sensitive(&path) {
+                        // A "did you mean" would tell how close a secret is to a candidate.
+                        *help = None;
+                    }
+                }
+                diagnostics.push(violation_diagnostic(shown(), Some(schema), &prefix, &violation));
             }
         }
         if !values.tree.contains_key(ENVIRONMENT_KEY) {
             let file = self.project.environment_file(env);
-            let source = values.layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
+            let source = shown().layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
             let mut d = Diagnostic::error(format!("environment `{env}` does not say what cluster it is for")).help(
                 "add an [environment] table with provider = \"k3d\"|\"eks\"|\"gke\"|\"aks\" and kubernetes = \"1.31\"",
             );

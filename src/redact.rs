@@ -2,10 +2,12 @@
 //! `values` output, `--explain`, error messages and source snippets. A
 //! schema marks a value sensitive with `writeOnly: true` or
 //! `x-sensitive: true`; a [`Redactor`] built from the merged values then
-//! replaces those values with `***` in trees and text, and masks them in
-//! snippets with `*` of the same byte length (so carets still line up).
-//! Anything that prints values (watch, diff) should pass through one.
+//! replaces the values at those paths with `***` in trees and messages, and
+//! masks them in snippets with `*` of the same byte length (so carets still
+//! line up). Anything that prints rendered output (watch, diff) should pass
+//! through one.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -77,27 +79,41 @@ fn matches(pattern: &[Step], path: &[Seg]) -> bool {
 }
 
 /// Masks the sensitive values of one merged values tree.
+///
+/// Where a value's path is known — the values tree, the layer files and
+/// `--set` flags it came from, schema messages about it — exactly the values
+/// at sensitive paths are masked, whatever they equal. Rendered output
+/// carries no paths, so there the sensitive values are found by their text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Redactor {
     patterns: Vec<Vec<Step>>,
-    /// Texts to hide, longest first, so a secret containing another is masked whole.
+    /// Each value layer with the spans of the sensitive values it sets.
+    layers: Vec<(SourceRef, Vec<Range<usize>>)>,
+    /// Texts to hide in rendered output, longest first, so a secret containing another is masked whole.
     secrets: Vec<String>,
 }
 
 impl Redactor {
     /// A redactor for `values`, hiding what `patterns` mark sensitive.
     pub fn new(values: &Values, patterns: Vec<Vec<Step>>) -> Redactor {
+        let mut layers: Vec<(SourceRef, Vec<Range<usize>>)> =
+            values.layers.iter().map(|l| (l.source.clone(), Vec::new())).collect();
         let mut secrets = Vec::new();
-        for path in values.origins.keys().filter(|p| patterns.iter().any(|pat| matches(pat, p))) {
+        for (path, origin) in values.origins.iter().filter(|(p, _)| patterns.iter().any(|pat| matches(pat, p))) {
             collect_texts(values.get(path), &mut secrets);
-            if let Some((layer, origin)) = values.origin(path) {
-                secrets.extend(layer.source.text.get(origin.value.clone()).map(str::to_string));
+            if let Some((source, spans)) = layers.get_mut(origin.layer) {
+                if !origin.value.is_empty() {
+                    spans.push(origin.value.clone());
+                }
+                secrets.extend(source.text.get(origin.value.clone()).map(str::to_string));
             }
         }
-        secrets.retain(|s| !s.is_empty());
+        // An empty secret has nothing to hide, and masking every `""` would
+        // hide unrelated empty strings instead.
+        secrets.retain(|s| !matches!(s.as_str(), "" | "\"\"" | "''"));
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
-        Redactor { patterns, secrets }
+        Redactor { patterns, layers, secrets }
     }
 
     /// Whether the value at `path` is sensitive.
@@ -105,9 +121,9 @@ impl Redactor {
         self.patterns.iter().any(|p| matches(p, path))
     }
 
-    /// `text` with every sensitive value replaced by `***`.
+    /// Rendered `text` with every sensitive value's text replaced by `***`.
     pub fn text(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), MASK))
+        self.secrets.iter().fold(text.to_string(), |acc, secret| replace_whole(&acc, secret, MASK))
     }
 
     /// A copy of `tree` with every sensitive value replaced by `"***"`.
@@ -146,6 +162,38 @@ impl Redactor {
         }
     }
 
+    /// `values` as it may be shown: sensitive values masked in the tree and,
+    /// with `*` of the same width, in every layer's text, so spans still point
+    /// at the same place.
+    pub fn values(&self, values: &Values) -> Values {
+        let mut shown = values.clone();
+        shown.tree = self.tree(&values.tree);
+        for layer in &mut shown.layers {
+            layer.source = self.source(&layer.source);
+        }
+        shown
+    }
+
+    /// A validator's `message` about the value at `path` of `values`, with the
+    /// sensitive values in it (the value itself or any below it) masked.
+    pub fn message(&self, values: &Values, path: &[Seg], message: &str) -> String {
+        let Some(value) = values.get(path) else { return message.to_string() };
+        let mut masked = value.clone();
+        self.mask_value(&mut masked, &mut path.to_vec());
+        if masked == *value {
+            return message.to_string();
+        }
+        let shown = message.replace(&value.to_string(), &masked.to_string());
+        if shown == message {
+            // The validator wrote the value some other way: say nothing of it.
+            return format!(
+                "{} value does not match the schema",
+                if self.is_sensitive(path) { "the sensitive" } else { "the" }
+            );
+        }
+        shown
+    }
+
     /// A diagnostic with sensitive values masked in its texts and snippet.
     pub fn diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
         if self.secrets.is_empty() {
@@ -163,15 +211,51 @@ impl Redactor {
     }
 
     /// `source` with sensitive values masked by as many `*`, so every offset
-    /// into it still points at the same place.
+    /// into it still points at the same place: exactly the sensitive spans
+    /// of a value layer, the sensitive values' texts in anything else.
     pub fn source(&self, source: &SourceRef) -> SourceRef {
+        if let Some(spans) = self.layer_spans(source) {
+            if spans.is_empty() {
+                return source.clone();
+            }
+            let mut text = source.text.clone();
+            for span in spans {
+                if let Some(secret) = text.get(span.clone()) {
+                    let stars = "*".repeat(secret.len());
+                    text.replace_range(span.clone(), &stars);
+                }
+            }
+            return Arc::new(Source { name: source.name.clone(), text });
+        }
         if self.secrets.is_empty() {
             return source.clone();
         }
         Arc::new(Source { name: source.name.clone(), text: self.mask_same_width(&source.text) })
     }
 
-    /// An error whose diagnostics have sensitive values masked.
+    /// A value layer's text (a `--set` flag, above all) with its sensitive values replaced by `***`.
+    pub fn layer_text(&self, source: &SourceRef) -> String {
+        let Some(spans) = self.layer_spans(source) else { return source.text.clone() };
+        let mut spans = spans.to_vec();
+        spans.sort_by_key(|s| std::cmp::Reverse(s.start));
+        let mut text = source.text.clone();
+        for span in spans {
+            if text.get(span.clone()).is_some() {
+                text.replace_range(span, MASK);
+            }
+        }
+        text
+    }
+
+    /// The sensitive spans of `source` if it is one of the value layers.
+    fn layer_spans(&self, source: &SourceRef) -> Option<&[Range<usize>]> {
+        self.layers
+            .iter()
+            .find(|(layer, _)| Arc::ptr_eq(layer, source) || layer == source)
+            .map(|(_, spans)| spans.as_slice())
+    }
+
+    /// An error from rendering (templates, output), its diagnostics masked.
     pub fn error(&self, err: crate::error::Error) -> crate::error::Error {
         if self.secrets.is_empty() {
             return err;
@@ -181,10 +265,32 @@ impl Redactor {
 
     /// Masks with `*` of the same byte length, so spans into `text` stay valid.
     fn mask_same_width(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), &"*".repeat(secret.len())))
+        self.secrets.iter().fold(text.to_string(), |acc, secret| replace_whole(&acc, secret, &"*".repeat(secret.len())))
     }
+}
+
+/// `text` with each occurrence of `secret` that is not part of a longer
+/// word replaced by `with`: a secret `x` is masked where it stands alone,
+/// never inside `exist`.
+fn replace_whole(text: &str, secret: &str, with: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let (starts_word, ends_word) = (word(secret.chars().next()), word(secret.chars().next_back()));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for (at, _) in text.match_indices(secret) {
+        let end = at + secret.len();
+        if at < rest
+            || (starts_word && word(text[..at].chars().next_back()))
+            || (ends_word && word(text[end..].chars().next()))
+        {
+            continue;
+        }
+        out.push_str(&text[rest..at]);
+        out.push_str(with);
+        rest = end;
+    }
+    out.push_str(&text[rest..]);
+    out
 }
 
 /// The texts a value can appear as: the string itself, its JSON form, and
@@ -239,5 +345,28 @@ mod tests {
         assert!(shown.contains("password = *********"), "{shown}");
         assert!(shown.contains("*** is not of type integer"), "{shown}");
         assert_eq!(r.text("token tok-1 and name db"), "token *** and name db");
+    }
+
+    #[test]
+    fn rendered_text_masks_a_secret_only_where_it_stands_alone() {
+        assert_eq!(replace_whole("x: exist x\n", "x", "*"), "*: exist *\n");
+        assert_eq!(replace_whole("a\"b\"a", "\"b\"", "***"), "a***a");
+        assert_eq!(replace_whole("aaa", "aa", "*"), "aaa");
+    }
+
+    #[test]
+    fn layers_are_masked_by_path_not_by_equal_values() {
+        let schema = json!({"properties": {"password": {"writeOnly": true}, "size": {"type": "string"}}});
+        let mut values = Values::default();
+        let text = "password = \"\"\nsize = \"\"\n";
+        values.apply_toml(LayerKind::Environment, Source::new("eks.toml", text), &[]).unwrap();
+        let r = Redactor::new(&values, sensitive_patterns(&schema, &[]));
+        let shown = r.values(&values);
+        assert_eq!(shown.layers[0].source.text, "password = **\nsize = \"\"\n");
+        let size = [Seg::Key("size".into())];
+        assert_eq!(r.message(&values, &size, "\"\" is too short"), "\"\" is too short");
+        let password = [Seg::Key("password".into())];
+        assert_eq!(r.message(&values, &password, "\"\" is too short"), "\"***\" is too short");
+        assert_eq!(r.text("size: \"\""), "size: \"\"");
     }
 }

@@ -195,10 +195,6 @@ fn is_partial(name: &str) -> bool {
 /// A minijinja error as a diagnostic-carrying [`Error`], pointing into the
 /// template where it happened (which may be a partial, not `fallback`).
 fn template_error(err: &minijinja::Error, fallback: &SourceRef) -> Error {
-    let message = match err.detail() {
-        Some(detail) => format!("{}: {detail}", err.kind()),
-        None => err.kind().to_string(),
-    };
     let file = match err.name() {
         Some(name) if !fallback.name.ends_with(name) => {
             let partial = fallback.name.rsplit_once("/templates/").map(|(dir, _)| format!("{dir}/templates/{name}"));
@@ -213,6 +209,8 @@ fn template_error(err: &minijinja::Error, fallback: &SourceRef) -> Error {
         let len = text[start..].find('\n').unwrap_or(text.len() - start);
         Some(start..start + len)
     });
+    let text = file.as_ref().map_or("", |f| f.text.as_str());
+    let (message, span) = crate::template_words::reword(err.kind(), err.detail(), text, span);
     Error::Template { file, span, message, help: None }
 }
 

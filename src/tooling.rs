@@ -106,9 +106,19 @@ fn finish(mode: Mode, path: &Path, text: &str, fix: &str, stale: &mut Vec<Error>
 }
 
 /// `completions`: the completion script for `shell`.
+///
+/// The script asks `pgrender` itself for candidates on each Tab press
+/// (clap's dynamic completion, `COMPLETE=<shell> pgrender -- …`), so `--env`
+/// completes the environments of the project in the current folder, and the
+/// script never goes stale when commands or flags change.
 pub fn completions(shell: clap_complete::Shell) -> Result<(), Error> {
+    let shells = clap_complete::env::Shells::builtins();
+    let name = shell.to_string();
+    let completer = shells.completer(&name).expect("every clap_complete shell has a dynamic completer");
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "pgrender", &mut script);
+    completer
+        .write_registration("COMPLETE", "pgrender", "pgrender", "pgrender", &mut script)
+        .map_err(|source| Error::Write { path: "<stdout>".into(), source })?;
     crate::commands::write_stdout(&String::from_utf8_lossy(&script))
 }
 

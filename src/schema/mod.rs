@@ -14,6 +14,7 @@ use crate::source::{Source, SourceRef};
 use crate::values::{KeyPath, Seg};
 
 mod pattern;
+mod words;
 
 /// A compiled JSON Schema with its source.
 pub struct Schema {
@@ -69,10 +70,12 @@ pub enum ViolationKind {
     MissingKey(String),
     /// The value at `path` is not what the schema expects.
     Invalid {
-        /// The validator's sentence.
+        /// What is wrong, in the user's words where the validator's are jargon.
         message: String,
         /// Short "expected …" text for the caret.
         expected: String,
+        /// A suggestion, e.g. the enum candidate a misspelt value probably meant.
+        help: Option<String>,
     },
 }
 
@@ -177,7 +180,15 @@ impl Schema {
                         _ => None,
                     };
                     let expected = expected.unwrap_or_else(|| self::expected(kind));
-                    out.push(Violation { path, kind: ViolationKind::Invalid { message: err.to_string(), expected } });
+                    let invalid = match self.words(kind, err.schema_path().as_str(), err.instance()) {
+                        Some(words) => ViolationKind::Invalid {
+                            message: words.message,
+                            expected: words.expected,
+                            help: words.help,
+                        },
+                        None => ViolationKind::Invalid { message: err.to_string(), expected, help: None },
+                    };
+                    out.push(Violation { path, kind: invalid });
                 }
             }
         }
@@ -391,6 +402,7 @@ mod tests {
         let expected = ViolationKind::Invalid {
             message: r#""ten" does not match "^[0-9]+Gi$""#.into(),
             expected: "expected a match for /^[0-9]+Gi$/".into(),
+            help: None,
         };
         assert_eq!(v, [Violation { path: vec![Seg::Key("size".into())], kind: expected }]);
     }

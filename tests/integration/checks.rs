@@ -147,14 +147,16 @@ fn storage_classes_can_be_overridden_per_environment() {
 #[test]
 fn check_passes_on_a_fresh_tree_and_reports_drift() {
     let project = TestProject::fixture("checks");
-    project.run(&["check", "--all"]).code(1).stderr_has("committed manifests are stale for dev, prod");
+    let run = project.run(&["check", "--all"]);
+    run.code(1).stderr_has("missing out: nothing rendered yet for dev, prod (run `pgrender --all`)\n");
+    assert_eq!(run.stdout, "", "a never-rendered tree is one line, not a diff");
     project.run(&["--all"]).code(0);
     project.run(&["check", "--all"]).code(0).stderr_has("checked prod");
     project.write("charts/db/values.toml", "replicas = 1\nstorageClass = \"gp2\"\n");
     let run = project.run(&["check", "--env", "prod"]);
     run.code(1).stderr_has("drift out/prod is stale: 1 changed");
     assert!(
-        run.stdout.contains("--- out/prod/4-database/statefulset.yaml\n+++ out/prod/4-database/statefulset.yaml\n"),
+        run.stdout.contains("--- a/prod/4-database/statefulset.yaml\n+++ b/prod/4-database/statefulset.yaml\n"),
         "{}",
         run.stdout
     );
@@ -174,7 +176,7 @@ fn diff_against_disk_and_against_another_environment() {
     let run = project.run(&["diff", "--env", "prod", "--against", "dev"]);
     run.code(0).stderr_has("dev → prod: 1 changed");
     assert!(
-        run.stdout.contains("--- dev/4-database/statefulset.yaml\n+++ prod/4-database/statefulset.yaml\n"),
+        run.stdout.contains("--- a/dev/4-database/statefulset.yaml\n+++ b/prod/4-database/statefulset.yaml\n"),
         "{}",
         run.stdout
     );

@@ -172,9 +172,16 @@ fn init_still_writes_only_the_postgres_chart() {
 #[test]
 fn completions_and_man_pages_cover_the_new_commands() {
     let project = TestProject::empty();
-    let bash = project.run(&["completions", "bash"]);
-    for word in ["graph", "new", "chart", "--format", "markdown", "svg"] {
-        assert!(bash.code(0).stdout.contains(word), "{word} missing from the bash completions");
+    let complete = |words: &[&str]| crate::tooling::complete(&project, "fish", words);
+    for (words, word) in [
+        (&["pgrender", ""][..], "graph"),
+        (&["pgrender", ""][..], "new"),
+        (&["pgrender", "new", ""][..], "chart"),
+        (&["pgrender", "graph", "--"][..], "--format"),
+        (&["pgrender", "graph", "--format", ""][..], "markdown"),
+        (&["pgrender", "graph", "--format", ""][..], "svg"),
+    ] {
+        assert!(complete(words).iter().any(|c| c == word), "{word} missing from the completions of {words:?}");
     }
     project.run(&["man", "--out", "man1"]).code(0);
     for page in ["pgrender-graph.1", "pgrender-new.1", "pgrender-new-chart.1"] {

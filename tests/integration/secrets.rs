@@ -41,9 +41,9 @@ fn values_and_explain_mask_sensitive_values() {
 #[test]
 fn schema_errors_on_a_sensitive_value_do_not_echo_it() {
     let project = project();
-    let run = project.run(&["--env", "dev", "--set", "app.password=short"]);
+    let run = project.run(&["--env", "dev", "--set", "app.password=pw-tiny"]);
     run.code(1).stderr_has("--set app.password=***");
-    assert!(!run.stderr.contains("short"), "{}", run.stderr);
+    assert!(!run.stderr.contains("pw-tiny"), "{}", run.stderr);
     project.write("environments/dev.toml", "[environment]\nprovider = \"k3d\"\n\n[app]\npassword = \"tiny\"\n");
     let run = project.run(&["--env", "dev"]);
     run.code(1).stderr_has("environments/dev.toml:5:12").stderr_has("password = ******");
@@ -75,4 +75,30 @@ fn diffs_mask_the_values_the_schema_marks_sensitive() {
     let run = project.run(&["check", "--env", "local", "--set", set]);
     run.code(1);
     assert!(!run.stdout.contains("hunter2-rotated") && !run.stderr.contains("hunter2-rotated"), "{}", run.stdout);
+}
+
+#[test]
+fn a_value_equal_to_a_secret_is_shown_and_only_the_secret_is_masked() {
+    let project = project();
+    project.write(
+        "environments/dev.toml",
+        "[environment]\nprovider = \"k3d\"\n\n[app]\npassword = \"hunter2-is-long\"\nname = \"hunter2-is-long!\"\n\
+         replicas = \"hunter2-is-long\"\n",
+    );
+    let run = project.run(&["--env", "dev"]);
+    run.code(1)
+        .stderr_has("`app.replicas`: \"hunter2-is-long\" is not of type \"integer\"")
+        .stderr_has("replicas = \"hunter2-is-long\"")
+        .stderr_has("name = \"hunter2-is-long!\"");
+}
+
+#[test]
+fn an_empty_value_is_shown_even_when_a_secret_is_empty_too() {
+    // The default chart's developmentPassword is "" on eks.
+    let project = TestProject::default_project();
+    let eks = project.read("environments/eks.toml").replace("size = \"50Gi\"", "size = \"\"");
+    project.write("environments/eks.toml", &format!("{eks}\n[environment.rules]\nPG009 = \"\"\n"));
+    let run = project.run(&["--env", "eks"]);
+    run.code(1).stderr_has("size = \"\"\n").stderr_has("PG009 = \"\"\n").stderr_has("`postgres.storage.size`: \"\"");
+    assert!(!run.stderr.contains("**"), "{}", run.stderr);
 }

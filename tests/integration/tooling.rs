@@ -153,11 +153,54 @@ fn completions_cover_every_shell_and_subcommand() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let run = project.run(&["completions", shell]);
         run.code(0);
-        for word in ["init", "docs", "values", "manifest"] {
-            assert!(run.stdout.contains(word), "{shell} completion lacks {word}");
-        }
+        assert!(run.stdout.contains("COMPLETE") && run.stdout.contains("pgrender"), "{shell}:\n{}", run.stdout);
     }
     project.run(&["completions", "tcsh"]).code(2);
+    // What the scripts ask pgrender on Tab: subcommands and flags come from the CLI itself.
+    let words = complete(&project, "fish", &["pgrender", ""]);
+    for word in ["init", "docs", "values", "check"] {
+        assert!(words.iter().any(|w| w.starts_with(word)), "{words:?}");
+    }
+    let words = complete(&project, "fish", &["pgrender", "render", "--man"]);
+    assert!(words.iter().any(|w| w.starts_with("--manifest")), "{words:?}");
+}
+
+/// The candidates pgrender answers to `COMPLETE=<shell>` for the command line `words` (last: the word under the cursor).
+/// What the shell's completion asks pgrender for `words` (the last one being typed).
+pub(crate) fn complete(project: &TestProject, shell: &str, words: &[&str]) -> Vec<String> {
+    let index = (words.len() - 1).to_string();
+    let vars = [("COMPLETE", shell), ("_CLAP_COMPLETE_INDEX", index.as_str()), ("_CLAP_IFS", "\n")];
+    let run = project.run_with_env(&[&["--"][..], words].concat(), &vars);
+    run.code(0);
+    run.stdout.lines().map(|l| l.split('\t').next().unwrap_or_default().to_string()).collect()
+}
+
+#[test]
+fn env_completes_the_project_environment_names() {
+    let project = TestProject::default_project();
+    let envs = ["aks", "eks", "gke", "local"];
+    for shell in ["fish", "zsh"] {
+        assert_eq!(complete(&project, shell, &["pgrender", "--env", ""]), envs, "{shell}");
+        assert_eq!(complete(&project, shell, &["pgrender", "values", "--env", "g"]), ["gke"], "{shell}");
+        assert_eq!(complete(&project, shell, &["pgrender", "diff", "--env", "eks", "--against", "l"]), ["local"]);
+    }
+    // The real bash script, sourced into bash, completing with pgrender from PATH.
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_pgrender")).parent().unwrap().to_str().unwrap().to_string();
+    let script = project.run(&["completions", "bash"]).stdout;
+    project.write("pgrender.bash", &script);
+    let bash = r#"source ./pgrender.bash
+COMP_WORDS=(pgrender watch --env ""); COMP_CWORD=3; COMP_TYPE=9
+_clap_complete_pgrender pgrender "" --env
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let path = format!("{bin}:{}", std::env::var("PATH").unwrap_or_default());
+    let output = std::process::Command::new("bash")
+        .args(["-c", bash])
+        .current_dir(project.path())
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), envs, "stderr: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]

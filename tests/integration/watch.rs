@@ -352,3 +352,16 @@ fn links_out_of_the_project_made_while_watching_are_refused() {
     assert_ne!(before, after_recovery);
     assert!(!watcher.stdout().contains(crate::harness::SECRET) && !watcher.stderr().contains(crate::harness::SECRET));
 }
+
+#[test]
+fn watch_keeps_the_sums_of_manifest_current() {
+    let project = TestProject::fixture("minimal");
+    project.run(&["--all", "--manifest"]).code(0);
+    let mut watcher = watching_dev(&project, &[]);
+    project.write("environments/dev.toml", &dev_values("summed again"));
+    watcher.wait_for("the new value", |_| read(&project, CONFIGMAP).contains("message: summed again"));
+    watcher.wait_for("current sums", |_| {
+        read(&project, "out/SHA256SUMS").contains(&pgrender::output::hex_sha256(read(&project, CONFIGMAP).as_bytes()))
+    });
+    crate::manifest::assert_sums_current(&project, "out");
+}
