@@ -140,7 +140,13 @@ impl Container {
         for var in container["env"].as_sequence().into_iter().flatten() {
             let name = yaml_str(&var["name"]).to_string();
             let value = if let Some(value) = var["value"].as_str() {
-                remap(value)
+                let mapped = remap(value);
+                // A path on no mounted volume would reach this machine's own directories.
+                assert!(
+                    !value.starts_with('/') || mapped != value,
+                    "env {name}={value} is on no volume the container mounts"
+                );
+                mapped
             } else {
                 let field = yaml_str(&var["valueFrom"]["fieldRef"]["fieldPath"]);
                 field_refs.get(field).unwrap_or_else(|| panic!("no value for fieldRef {field}")).clone()

@@ -341,3 +341,113 @@ fn replicas_bootstrap_stream_and_report_against_real_servers() {
     assert!(!refused.status.success());
     assert!(stderr(&refused).contains("is not a standby (promoted or a former primary)"), "{}", stderr(&refused));
 }
+
+/// Scenario 8: base backup, rows before and after a recorded time, and a restore
+/// to that time through the rendered restore init container.
+#[test]
+fn point_in_time_recovery_restores_exactly_the_earlier_rows() {
+    let Some(tools) = Tools::find() else { return };
+    let cluster = Cluster::new(&tools, render(&["postgres.replication.readReplicas=0"]));
+    let old_pod = cluster.pod("postgres-0");
+    let mut primary = cluster.init_primary(&old_pod);
+    primary.sql("CREATE TABLE events (id int, phase text)");
+    primary.sql("INSERT INTO events SELECT g, 'before backup' FROM generate_series(1, 10) g");
+
+    // The rendered CronJob's base backup, connecting to this primary instead of its Service.
+    let job = &cluster.manifests.get("CronJob", "postgres-base-backup")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        ["containers"][0];
+    let backup = Container::from_manifest(job, &old_pod.mounts, &BTreeMap::new());
+    let mut env = backup.env.clone();
+    env.insert("PGHOST".into(), "127.0.0.1".into());
+    env.insert("PGPORT".into(), primary.port.to_string());
+    let args: Vec<&str> = backup.argv[1..].iter().map(String::as_str).collect();
+    assert_ok("base-backup.sh", &tools.run(&backup.argv[0], &args, &env));
+
+    primary.sql("INSERT INTO events SELECT g, 'after backup' FROM generate_series(11, 20) g");
+    let target = primary.sql(
+        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'",
+    );
+    primary.wait_until(WAIT, "past the target time", |s| {
+        s.try_sql(&format!("SELECT clock_timestamp() > '{target}'::timestamptz")).as_deref() == Ok("t")
+    });
+    primary.sql("INSERT INTO events SELECT g, 'after target' FROM generate_series(21, 30) g");
+    primary.sql("SELECT pg_switch_wal()");
+    primary.wait_until(WAIT, "archived the last segment", |s| {
+        s.try_sql("SELECT last_archived_wal >= pg_walfile_name(pg_current_wal_lsn() - 1) FROM pg_stat_archiver")
+            .as_deref()
+            == Ok("t")
+    });
+    primary.stop();
+
+    // The chart rendered again with restore on and the recorded time.
+    let target_set = format!("postgres.restore.targetTime={}", toml_string(&target));
+    let restoring = Cluster {
+        tools: &tools,
+        manifests: render(&["postgres.replication.readReplicas=0", "postgres.restore.enabled=true", &target_set]),
+        root: cluster.root.clone(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let pod = restoring.pod("postgres-restored-0");
+    let (_, init) = restoring.container("postgres", "initContainers", &pod);
+    assert_eq!(init.env["RESTORE_TARGET_TIME"], target);
+    assert!(init.env["PGDATA"].starts_with(&pod.dir("postgres-data").display().to_string()), "{:?}", init.env);
+    let args: Vec<&str> = init.argv[1..].iter().map(String::as_str).collect();
+    assert_ok("restore.sh", &tools.run(&init.argv[0], &args, &init.env));
+    let (mut restored, main) = restoring.server("postgres", &pod);
+    restored.start(&main.argv, &main.env);
+    restored.wait_until(WAIT, "promoted at the target", |s| {
+        s.try_sql("SELECT pg_is_in_recovery()").as_deref() == Ok("f")
+    });
+    assert_eq!(
+        restored.sql("SELECT phase, count(*) FROM events GROUP BY phase ORDER BY phase"),
+        "after backup|10\nbefore backup|10"
+    );
+    restored.sql("INSERT INTO events VALUES (31, 'after restore')");
+    assert_eq!(restored.sql("SELECT count(*) FROM events"), "21");
+
+    // A second run of the init container (a pod restart) leaves the restored database alone.
+    restored.stop();
+    let again = tools.run(&init.argv[0], &args, &init.env);
+    assert_ok("restore.sh again", &again);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"), "{again:?}");
+}
+
+/// Scenario 10: a wrong replication password, a missing primary and an archive that
+/// is not writable each fail with the script's message, and nothing starts.
+#[test]
+fn bad_input_fails_clearly_and_builds_no_data_directory() {
+    let Some(tools) = Tools::find() else { return };
+    let cluster = Cluster::new(&tools, render(&["postgres.replication.readReplicas=1"]));
+    let primary_pod = cluster.pod("postgres-0");
+    let primary = cluster.init_primary(&primary_pod);
+
+    let pod = cluster.pod("postgres-replica-0");
+    let wrong = pod.dir("tmp").join("wrong-password");
+    owned_file(&wrong, "not-the-password", 0o400);
+    let wrong = wrong.display().to_string();
+    let out = cluster.bootstrap(&pod, primary.port, &[("REPLICATION_PASSWORD_FILE", &wrong)]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("password authentication failed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bootstrap-replica: cannot query the primary"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(pod.dir("postgres-data")).unwrap().count(), 0, "the volume stays empty");
+
+    let nobody = crate::pg_pods::free_port().to_string();
+    let out = cluster.bootstrap(&pod, primary.port, &[("PRIMARY_PORT", &nobody), ("BOOTSTRAP_TIMEOUT", "2")]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&format!("primary 127.0.0.1:{nobody} not reachable after 2s")), "{}", stderr(&out));
+    assert_eq!(std::fs::read_dir(pod.dir("postgres-data")).unwrap().count(), 0, "the volume stays empty");
+
+    // An archive the server's user cannot write: the archiver fails and says why.
+    let (_, main) = cluster.server("postgres", &primary_pod);
+    let locked = cluster.root.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut env = main.env.clone();
+    env.insert("ARCHIVE_DIR".into(), locked.display().to_string());
+    let archive = cluster.root.join("config/archive-wal.sh").display().to_string();
+    let segment = primary_pod.dir("postgres-data").join("pgdata/pg_wal").display().to_string();
+    let out = tools.run("/bin/sh", &[&archive, &format!("{segment}/missing"), "000000010000000000000001"], &env);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&format!("archive-wal: cannot create {}/wal", locked.display())), "{}", stderr(&out));
+    drop(primary);
+}
