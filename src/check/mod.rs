@@ -6,6 +6,7 @@
 
 pub mod cross;
 pub mod kube_schema;
+pub mod replication;
 pub mod report;
 pub mod rules;
 pub mod settings;
@@ -151,6 +152,7 @@ pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
     }
     cross::check(&objects, settings, &mut findings);
     workloads::check(&objects, settings, &mut findings);
+    replication::check(&objects, &mut findings);
     findings.retain(|f| !settings.disabled.contains_key(f.rule.id));
     findings.sort_by(|a, b| (a.file, a.span.start, a.rule.id).cmp(&(b.file, b.span.start, b.rule.id)));
     findings

@@ -157,9 +157,23 @@ rule!(
     "missing probes",
     "Without a readiness probe traffic reaches PostgreSQL before it accepts connections; without a liveness probe a hung server is never restarted."
 );
+rule!(
+    PG_SENDERS,
+    "PG010",
+    Error,
+    "more replicas than replication connections",
+    "Each streaming replica holds a WAL sender and a replication slot on the primary, and a replica's bootstrap (pg_basebackup with WAL streaming) takes one sender more; past `max_wal_senders` or `max_replication_slots` the next replica cannot connect and never becomes ready."
+);
+rule!(
+    PG_SYNC_QUORUM,
+    "PG011",
+    Error,
+    "synchronous quorum larger than the replicas",
+    "With `synchronous_standby_names` waiting for more standbys than exist, every commit on the primary waits forever: the database looks up but accepts no writes."
+);
 
 /// Every rule, in ID order.
-pub static ALL: [&Rule; 19] = [
+pub static ALL: [&Rule; 21] = [
     &K8S_UNKNOWN_FIELD,
     &K8S_TYPE,
     &K8S_MISSING,
@@ -174,6 +188,8 @@ pub static ALL: [&Rule; 19] = [
     &PG_IMAGE_TAG,
     &PG_LIMITS,
     &PG_PROBES,
+    &PG_SENDERS,
+    &PG_SYNC_QUORUM,
     &X_SERVICE,
     &X_SELECTOR,
     &X_NAMESPACE,
