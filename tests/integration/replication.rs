@@ -144,9 +144,12 @@ impl<'t> Cluster<'t> {
         );
         assert_ok("initdb", &out);
         server.start(&main.argv, &main.env);
-        server.sql(&format!("CREATE DATABASE {}", main.env["POSTGRES_DB"]));
+        // The entrypoint's psql runs with the container's environment.
         let mut env = main.env.clone();
         env.extend(server.libpq_env());
+        let create = format!("CREATE DATABASE {}", main.env["POSTGRES_DB"]);
+        let out = self.tools.run("psql", &["-X", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres", "-c", &create], &env);
+        assert_ok("CREATE DATABASE", &out);
         for entry in std::fs::read_dir(pod.dir("initdb")).unwrap() {
             let script = entry.unwrap().path();
             assert_ok(&script.display().to_string(), &self.tools.run(&script.display().to_string(), &[], &env));
@@ -450,4 +453,114 @@ fn bad_input_fails_clearly_and_builds_no_data_directory() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains(&format!("archive-wal: cannot create {}/wal", locked.display())), "{}", stderr(&out));
     drop(primary);
+}
+
+/// Scenario 6: with `ANY 1` over two replicas and both down, a commit waits;
+/// it completes when one replica returns.
+#[test]
+fn synchronous_quorum_holds_commits_until_a_replica_returns() {
+    let Some(tools) = Tools::find() else { return };
+    let cluster = Cluster::new(
+        &tools,
+        render(&[
+            "postgres.replication.readReplicas=2",
+            "postgres.replication.synchronous.enabled=true",
+            "postgres.replication.synchronous.quorum=1",
+        ]),
+    );
+    let primary_pod = cluster.pod("postgres-0");
+    let mut primary = cluster.init_primary(&primary_pod);
+    let pods: Vec<Pod> = (0..2).map(|i| cluster.pod(&format!("postgres-replica-{i}"))).collect();
+    let mut replicas = Vec::new();
+    for pod in &pods {
+        assert_ok("bootstrap", &cluster.bootstrap(pod, primary.port, &[]));
+        replicas.push(cluster.start_replica(pod));
+    }
+    primary.wait_until(WAIT, "two quorum standbys", |s| {
+        s.try_sql("SELECT string_agg(application_name || ':' || sync_state, ',' ORDER BY 1) FROM pg_stat_replication")
+            .as_deref()
+            == Ok("postgres-replica-0:quorum,postgres-replica-1:quorum")
+    });
+    primary.sql("CREATE TABLE ledger (id int)");
+
+    for replica in &mut replicas {
+        replica.stop();
+    }
+    // With both down a commit waits (the test's deadline bounds it) until one replica is back.
+    let env = primary.libpq_env();
+    let mut waiting = tools
+        .command("psql", &["-X", "-U", "postgres", "-d", "postgres", "-c", "INSERT INTO ledger VALUES (2)"], &env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    primary.wait_until(WAIT, "a commit waiting for its standby", |s| {
+        s.try_sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'").as_deref() == Ok("1")
+    });
+    assert!(waiting.try_wait().unwrap().is_none(), "the commit returned without a standby");
+    replicas[0] = cluster.start_replica(&pods[0]);
+    primary.wait_until(WAIT, "the waiting commit done", |_| waiting.try_wait().unwrap().is_some());
+    assert!(waiting.wait().unwrap().success());
+    // Flushed on the replica (synchronous_commit = on); replayed a moment later.
+    wait_replayed(&mut replicas[0], &primary.sql("SELECT pg_current_wal_lsn()"));
+    assert_eq!(replicas[0].sql("SELECT count(*) FROM ledger WHERE id = 2"), "1");
+}
+
+/// Scenario 9, the chart README's failover runbook: fence the primary, promote a
+/// replica, write to it, rejoin the old primary with pg_rewind as its standby.
+#[test]
+fn failover_drill_promotes_a_replica_and_rewinds_the_old_primary() {
+    let Some(tools) = Tools::find() else { return };
+    let cluster = Cluster::new(&tools, render(&["postgres.replication.readReplicas=1"]));
+    let old_pod = cluster.pod("postgres-0");
+    let mut old = cluster.init_primary(&old_pod);
+    old.sql("CREATE TABLE accounts (id int, owner text)");
+    old.sql("INSERT INTO accounts VALUES (1, 'before failover')");
+    let pod = cluster.pod("postgres-replica-0");
+    assert_ok("bootstrap", &cluster.bootstrap(&pod, old.port, &[]));
+    let mut new = cluster.start_replica(&pod);
+    wait_replayed(&mut new, &old.sql("SELECT pg_current_wal_lsn()"));
+    // A write the replica never sees (it is cut off): the old primary diverges from here.
+    new.stop();
+    old.sql("INSERT INTO accounts VALUES (2, 'lost in failover')");
+
+    // 1. Fence the old primary (a clean stop, as scaling its StatefulSet to 0 does).
+    old.stop();
+    new = cluster.start_replica(&pod);
+    // 2. Promote the replica and label it primary: its readiness follows.
+    new.sql("SELECT pg_promote()");
+    new.wait_until(WAIT, "promoted", |s| s.try_sql("SELECT pg_is_in_recovery()").as_deref() == Ok("f"));
+    pod.label_role("primary");
+    assert_eq!(cluster.ready("postgres-replica", &pod, &new), (true, String::new()));
+    new.sql("INSERT INTO accounts VALUES (3, 'after failover')");
+
+    // 3. Rejoin the old primary: pg_rewind from the new one, then start it as its standby.
+    let data = old.data.display().to_string();
+    let source = format!("host={} port={} user=postgres dbname=postgres", new.socket.display(), new.port);
+    let rewind = tools.run("pg_rewind", &["--target-pgdata", &data, "--source-server", &source], &BTreeMap::new());
+    assert_ok("pg_rewind", &rewind);
+    let (_, main) = cluster.server("postgres", &old_pod);
+    let passfile = &main.env["PGPASSFILE"];
+    let password = REPLICATION_PASSWORD.replace('\\', "\\\\").replace(':', "\\:");
+    owned_file(Path::new(passfile), &format!("*:*:*:replicator:{password}\n"), 0o600);
+    let conninfo = format!(
+        "host=127.0.0.1 port={} user=replicator passfile={passfile} application_name=postgres-0",
+        new.port
+    );
+    let auto_conf = old.data.join("postgresql.auto.conf");
+    let mut text = std::fs::read_to_string(&auto_conf).unwrap();
+    text.push_str(&format!("primary_conninfo = '{conninfo}'\nprimary_slot_name = ''\n"));
+    owned_file(&auto_conf, &text, 0o600);
+    owned_file(&old.data.join("standby.signal"), "", 0o600);
+    old.start(&main.argv, &main.env);
+    old_pod.label_role("replica");
+
+    wait_replayed(&mut old, &new.sql("SELECT pg_current_wal_lsn()"));
+    assert_eq!(old.sql("SELECT string_agg(owner, ',' ORDER BY id) FROM accounts"), "before failover,after failover");
+    assert_eq!(
+        new.sql("SELECT application_name, state FROM pg_stat_replication"),
+        "postgres-0|streaming"
+    );
+    // Relabelled replica, the old primary serves reads.
+    assert_eq!(cluster.ready("postgres", &old_pod, &old), (true, String::new()));
 }
