@@ -290,9 +290,18 @@ impl<'t> Server<'t> {
 
     /// Stops the server with a fast shutdown (a clean checkpoint) and waits for it.
     pub fn stop(&mut self) {
+        self.stop_with("fast");
+    }
+
+    /// Stops the server the way a crash does: no checkpoint, no last WAL archived.
+    pub fn crash(&mut self) {
+        self.stop_with("immediate");
+    }
+
+    fn stop_with(&mut self, mode: &str) {
         if let Some(mut child) = self.child.take() {
             let data = self.data.display().to_string();
-            let out = self.tools.run("pg_ctl", &["stop", "-D", &data, "-m", "fast", "-w", "-t", "60"], &BTreeMap::new());
+            let out = self.tools.run("pg_ctl", &["stop", "-D", &data, "-m", mode, "-w", "-t", "60"], &BTreeMap::new());
             if !out.status.success() {
                 let _ = child.kill();
             }

@@ -524,22 +524,40 @@ fn failover_drill_promotes_a_replica_and_rewinds_the_old_primary() {
     new.stop();
     old.sql("INSERT INTO accounts VALUES (2, 'lost in failover')");
 
-    // 1. Fence the old primary (a clean stop, as scaling its StatefulSet to 0 does).
-    old.stop();
+    // 1. The old primary fails (a clean stop would archive its last WAL for the replica).
+    old.crash();
     new = cluster.start_replica(&pod);
     // 2. Promote the replica and label it primary: its readiness follows.
     new.sql("SELECT pg_promote()");
     new.wait_until(WAIT, "promoted", |s| s.try_sql("SELECT pg_is_in_recovery()").as_deref() == Ok("f"));
     pod.label_role("primary");
     assert_eq!(cluster.ready("postgres-replica", &pod, &new), (true, String::new()));
+    assert_eq!(new.sql("SELECT string_agg(owner, ',' ORDER BY id) FROM accounts"), "before failover");
     new.sql("INSERT INTO accounts VALUES (3, 'after failover')");
 
     // 3. Rejoin the old primary: pg_rewind from the new one, then start it as its standby.
+    // A checkpoint first: until then the new primary's control file still shows the old
+    // timeline, and pg_rewind would find "no rewind required".
+    new.sql("CHECKPOINT");
+    // The WAL back to the last common checkpoint may be archived only: pg_rewind fetches it
+    // with the restore_command of the chart's configuration, in the pod's environment.
+    let (_, main) = cluster.server("postgres", &old_pod);
     let data = old.data.display().to_string();
     let source = format!("host={} port={} user=postgres dbname=postgres", new.socket.display(), new.port);
-    let rewind = tools.run("pg_rewind", &["--target-pgdata", &data, "--source-server", &source], &BTreeMap::new());
+    let config = main.argv.iter().find_map(|a| a.strip_prefix("config_file=")).expect("config_file argument");
+    let rewind = tools.run(
+        "pg_rewind",
+        &[
+            "--target-pgdata",
+            &data,
+            "--source-server",
+            &source,
+            "--restore-target-wal",
+            &format!("--config-file={config}"),
+        ],
+        &main.env,
+    );
     assert_ok("pg_rewind", &rewind);
-    let (_, main) = cluster.server("postgres", &old_pod);
     let passfile = &main.env["PGPASSFILE"];
     let password = REPLICATION_PASSWORD.replace('\\', "\\\\").replace(':', "\\:");
     owned_file(Path::new(passfile), &format!("*:*:*:replicator:{password}\n"), 0o600);
