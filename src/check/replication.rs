@@ -1,6 +1,6 @@
 //! Streaming replication settings against the replicas that use them: a
-//! replica StatefulSet (annotation `pgrender.io/replication: replica`) reads
-//! its server settings from the `.conf` files of the ConfigMaps its pods
+//! replica `StatefulSet` (annotation `pgrender.io/replication: replica`) reads
+//! its server settings from the `.conf` files of the `ConfigMaps` its pods
 //! mount, and those must leave room for every replica and its quorum.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use super::rules::{PG_SENDERS, PG_SYNC_QUORUM};
 use super::{Finding, Object};
 use crate::yaml::Node;
 
-/// PostgreSQL's defaults of the settings read here.
+/// `PostgreSQL`'s defaults of the settings read here.
 const DEFAULT_SENDERS: i64 = 10;
 const DEFAULT_SLOTS: i64 = 10;
 
@@ -70,16 +70,17 @@ pub fn check(objects: &[Object<'_>], out: &mut Vec<Finding>) {
     }
 }
 
-/// Settings of every `.conf` file of the ConfigMaps the StatefulSet's pods mount.
+/// Settings of every `.conf` file of the `ConfigMaps` the `StatefulSet`'s pods mount.
 fn mounted_settings(object: &Object<'_>, objects: &[Object<'_>]) -> BTreeMap<String, String> {
     let mut settings = BTreeMap::new();
     let volumes = object.pod_spec().and_then(|s| s.get("volumes")).map(Node::items).unwrap_or_default();
     for name in volumes.iter().filter_map(|v| v.at(&["configMap", "name"])?.as_str()) {
-        let config = objects
-            .iter()
-            .find(|o| o.kind == "ConfigMap" && o.name == name && o.namespace_or_default() == object.namespace_or_default());
+        let config = objects.iter().find(|o| {
+            o.kind == "ConfigMap" && o.name == name && o.namespace_or_default() == object.namespace_or_default()
+        });
         let Some(data) = config.and_then(|c| c.doc.get("data")) else { continue };
-        for entry in data.entries().iter().filter(|e| e.key.ends_with(".conf")) {
+        let is_conf = |key: &str| std::path::Path::new(key).extension().is_some_and(|e| e.eq_ignore_ascii_case("conf"));
+        for entry in data.entries().iter().filter(|e| is_conf(&e.key)) {
             if let Some(text) = entry.value.as_str() {
                 settings.extend(parse_conf(text));
             }

@@ -195,10 +195,21 @@ fn refused_values_and_combinations() {
             "keep one",
         ),
         ("local", &["--set", "postgres.replication.enabled=true"], "needs replication.developmentPassword"),
-        ("eks", &["--set", "postgres.replication.developmentPassword=repl-secret"], "replication.developmentPassword is for k3d only"),
         (
             "eks",
-            &["--set", "postgres.replication.enabled=true", "--set", "postgres.replication.synchronous.enabled=true", "--set", "postgres.replication.synchronous.quorum=2"],
+            &["--set", "postgres.replication.developmentPassword=repl-secret"],
+            "replication.developmentPassword is for k3d only",
+        ),
+        (
+            "eks",
+            &[
+                "--set",
+                "postgres.replication.enabled=true",
+                "--set",
+                "postgres.replication.synchronous.enabled=true",
+                "--set",
+                "postgres.replication.synchronous.quorum=2",
+            ],
             "replication.synchronous.quorum is 2 but replication.readReplicas is 1",
         ),
         ("eks", &["--set", "postgres.archive.method=\"file\""], "archive.method needs replication.enabled"),

@@ -383,7 +383,11 @@ fn cases() -> Vec<Case> {
         },
         Case {
             env: "local",
-            sets: &["replication.enabled=true", "replication.developmentPassword=\"r\"", "replication.user=\"standby\""],
+            sets: &[
+                "replication.enabled=true",
+                "replication.developmentPassword=\"r\"",
+                "replication.user=\"standby\"",
+            ],
             check: |m| {
                 assert!(config(m, "pg_hba.conf").contains("replication  standby"));
                 let init = &m.get("StatefulSet", "postgres-replica")["spec"]["template"]["spec"]["initContainers"][0];
@@ -392,7 +396,11 @@ fn cases() -> Vec<Case> {
         },
         Case {
             env: "local",
-            sets: &["replication.enabled=true", "replication.developmentPassword=\"r\"", "replication.passwordKey=\"REPL\""],
+            sets: &[
+                "replication.enabled=true",
+                "replication.developmentPassword=\"r\"",
+                "replication.passwordKey=\"REPL\"",
+            ],
             check: |m| {
                 assert_eq!(m.get("Secret", "db-secret")["stringData"]["REPL"], "r");
                 assert_eq!(m.pod()["volumes"][0]["secret"]["items"][1]["key"], "REPL");
@@ -435,7 +443,9 @@ fn cases() -> Vec<Case> {
             ],
             check: |m| {
                 assert!(
-                    conf(m).contains("synchronous_standby_names = 'ANY 2 (\"postgres-replica-0\", \"postgres-replica-1\")'"),
+                    conf(m).contains(
+                        "synchronous_standby_names = 'ANY 2 (\"postgres-replica-0\", \"postgres-replica-1\")'"
+                    ),
                     "{}",
                     conf(m)
                 );
@@ -456,7 +466,8 @@ fn cases() -> Vec<Case> {
                 let cron = m.get("CronJob", "postgres-base-backup");
                 assert_eq!(cron["spec"]["schedule"], "15 2 * * *");
                 assert!(config(m, "base-backup.sh").contains("keep=${BACKUP_RETENTION:-3}"));
-                let archive = m.pod()["volumes"].as_sequence().unwrap().iter().find(|v| v["name"] == "archive").unwrap();
+                let archive =
+                    m.pod()["volumes"].as_sequence().unwrap().iter().find(|v| v["name"] == "archive").unwrap();
                 assert_eq!(archive["persistentVolumeClaim"]["claimName"], "wal-archive");
             },
         },
@@ -486,7 +497,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-/// A file of the replicated layout's ConfigMap.
+/// A file of the replicated layout's `ConfigMap`.
 fn config<'m>(m: &'m Manifests, key: &str) -> &'m str {
     yaml_str(&m.get("ConfigMap", "postgres-replication")["data"][key])
 }

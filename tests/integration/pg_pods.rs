@@ -1,4 +1,4 @@
-//! Real PostgreSQL servers standing in for the chart's pods: each "pod" is a
+//! Real `PostgreSQL` servers standing in for the chart's pods: each "pod" is a
 //! server with its own data volume, socket directory and port on 127.0.0.1,
 //! and the chart's scripts run with the environment and mounts of the
 //! rendered container, mount paths mapped onto temp dirs.
@@ -21,7 +21,7 @@ use crate::chart::yaml_str;
 /// Servers are heavy on a shared 2-core machine: one test at a time runs them.
 static SERVERS: Mutex<()> = Mutex::new(());
 
-/// The `PostgreSQL` binaries (initdb, postgres, pg_basebackup, …), or why the tests cannot run.
+/// The `PostgreSQL` binaries (`initdb`, `postgres`, `pg_basebackup`, …), or why the tests cannot run.
 pub struct Tools {
     bin: PathBuf,
     /// Held for the test's lifetime: no two tests start servers at once.
@@ -52,7 +52,7 @@ impl Tools {
         Some(Tools { bin, _turn: turn })
     }
 
-    /// A command for `program` (a PostgreSQL binary name or a path) with exactly `env`
+    /// A command for `program` (a `PostgreSQL` binary name or a path) with exactly `env`
     /// (plus PATH), as the `postgres` user when this process is root.
     pub fn command(&self, program: &str, args: &[&str], env: &BTreeMap<String, String>) -> Command {
         let path = format!("{}:/usr/bin:/bin", self.bin.display());
@@ -79,7 +79,7 @@ impl Tools {
 }
 
 fn is_root() -> bool {
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// A directory the servers' user owns (temp dirs are created by the test's user).
@@ -206,25 +206,25 @@ impl<'t> Server<'t> {
         Server { tools, name: name.to_string(), port: free_port(), socket, data, log, child: None }
     }
 
-    /// Starts `argv` (the rendered container's `postgres -c …` arguments) on this
+    /// Starts `container_args` (the rendered container's `postgres -c …` arguments) on this
     /// server's data directory, port and socket, and waits until it accepts connections.
-    pub fn start(&mut self, argv: &[String], env: &BTreeMap<String, String>) {
+    pub fn start(&mut self, container_args: &[String], env: &BTreeMap<String, String>) {
         assert!(self.child.is_none(), "{} already runs", self.name);
-        assert_eq!(argv.first().map(String::as_str), Some("postgres"), "container args: {argv:?}");
-        let mut args: Vec<String> = argv[1..].to_vec();
-        args.extend(["-D".into(), self.data.display().to_string()]);
+        assert_eq!(container_args.first().map(String::as_str), Some("postgres"), "container args: {container_args:?}");
+        let mut options: Vec<String> = container_args[1..].to_vec();
+        options.extend(["-D".into(), self.data.display().to_string()]);
         for setting in [
             format!("port={}", self.port),
             "listen_addresses=127.0.0.1".into(),
             format!("unix_socket_directories={}", self.socket.display()),
         ] {
-            args.extend(["-c".into(), setting]);
+            options.extend(["-c".into(), setting]);
         }
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
         let child = self
             .tools
-            .command("postgres", &args, env)
+            .command("postgres", &options, env)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -274,7 +274,11 @@ impl<'t> Server<'t> {
     /// Runs `query` as superuser `postgres` over the socket: stdout, or the error.
     pub fn try_sql(&self, query: &str) -> Result<String, String> {
         let env = self.libpq_env();
-        let out = self.tools.run("psql", &["-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres", "-c", query], &env);
+        let out = self.tools.run(
+            "psql",
+            &["-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres", "-c", query],
+            &env,
+        );
         if out.status.success() {
             Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
         } else {
@@ -314,7 +318,8 @@ impl Drop for Server<'_> {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let data = self.data.display().to_string();
-            let _ = self.tools.run("pg_ctl", &["stop", "-D", &data, "-m", "immediate", "-w", "-t", "20"], &BTreeMap::new());
+            let _ =
+                self.tools.run("pg_ctl", &["stop", "-D", &data, "-m", "immediate", "-w", "-t", "20"], &BTreeMap::new());
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -1,5 +1,5 @@
 //! The chart's streaming replication, WAL archiving and point-in-time
-//! recovery, proven against real PostgreSQL servers: the chart is rendered,
+//! recovery, proven against real `PostgreSQL` servers: the chart is rendered,
 //! and its configuration, scripts, arguments and container environments are
 //! taken from the rendered manifests and run on local servers (see `pg_pods`).
 
@@ -41,7 +41,7 @@ fn toml_string(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// A cluster of "pods" in one temp dir: the ConfigMap's files, the shared
+/// A cluster of "pods" in one temp dir: the `ConfigMap`'s files, the shared
 /// archive, the Secret's files and one folder per pod.
 struct Cluster<'t> {
     tools: &'t Tools,
@@ -116,7 +116,7 @@ impl<'t> Cluster<'t> {
         Pod { name: name.to_string(), mounts }
     }
 
-    /// Container `index` of `list` (containers, initContainers) of StatefulSet `sts`, as `pod` sees it.
+    /// Container `index` of `list` (`containers`, `initContainers`) of `StatefulSet` `sts`, as `pod` sees it.
     fn container(&self, sts: &str, list: &str, pod: &Pod) -> (Yaml, Container) {
         let yaml = self.sts(sts)["spec"]["template"]["spec"][list][0].clone();
         let refs = BTreeMap::from([("metadata.name", pod.name.clone())]);
@@ -133,7 +133,7 @@ impl<'t> Cluster<'t> {
     }
 
     /// What the image's entrypoint does on an empty volume: initdb with the
-    /// password file, start, create POSTGRES_DB, run /docker-entrypoint-initdb.d.
+    /// password file, start, create `POSTGRES_DB`, run `/docker-entrypoint-initdb.d`.
     fn init_primary(&self, pod: &Pod) -> Server<'t> {
         let (mut server, main) = self.server("postgres", pod);
         let data = server.data.display().to_string();
@@ -148,7 +148,11 @@ impl<'t> Cluster<'t> {
         let mut env = main.env.clone();
         env.extend(server.libpq_env());
         let create = format!("CREATE DATABASE {}", main.env["POSTGRES_DB"]);
-        let out = self.tools.run("psql", &["-X", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres", "-c", &create], &env);
+        let out = self.tools.run(
+            "psql",
+            &["-X", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-d", "postgres", "-c", &create],
+            &env,
+        );
         assert_ok("CREATE DATABASE", &out);
         for entry in std::fs::read_dir(pod.dir("initdb")).unwrap() {
             let script = entry.unwrap().path();
@@ -367,9 +371,8 @@ fn point_in_time_recovery_restores_exactly_the_earlier_rows() {
     assert_ok("base-backup.sh", &tools.run(&backup.argv[0], &args, &env));
 
     primary.sql("INSERT INTO events SELECT g, 'after backup' FROM generate_series(11, 20) g");
-    let target = primary.sql(
-        "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'",
-    );
+    let target =
+        primary.sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
     primary.wait_until(WAIT, "past the target time", |s| {
         s.try_sql(&format!("SELECT clock_timestamp() > '{target}'::timestamptz")).as_deref() == Ok("t")
     });
@@ -398,9 +401,8 @@ fn point_in_time_recovery_restores_exactly_the_earlier_rows() {
     assert_ok("restore.sh", &tools.run(&init.argv[0], &args, &init.env));
     let (mut restored, main) = restoring.server("postgres", &pod);
     restored.start(&main.argv, &main.env);
-    restored.wait_until(WAIT, "promoted at the target", |s| {
-        s.try_sql("SELECT pg_is_in_recovery()").as_deref() == Ok("f")
-    });
+    restored
+        .wait_until(WAIT, "promoted at the target", |s| s.try_sql("SELECT pg_is_in_recovery()").as_deref() == Ok("f"));
     assert_eq!(
         restored.sql("SELECT phase, count(*) FROM events GROUP BY phase ORDER BY phase"),
         "after backup|10\nbefore backup|10"
@@ -507,7 +509,7 @@ fn synchronous_quorum_holds_commits_until_a_replica_returns() {
 }
 
 /// Scenario 9, the chart README's failover runbook: fence the primary, promote a
-/// replica, write to it, rejoin the old primary with pg_rewind as its standby.
+/// replica, write to it, rejoin the old primary with `pg_rewind` as its standby.
 #[test]
 fn failover_drill_promotes_a_replica_and_rewinds_the_old_primary() {
     let Some(tools) = Tools::find() else { return };
@@ -561,13 +563,11 @@ fn failover_drill_promotes_a_replica_and_rewinds_the_old_primary() {
     let passfile = &main.env["PGPASSFILE"];
     let password = REPLICATION_PASSWORD.replace('\\', "\\\\").replace(':', "\\:");
     owned_file(Path::new(passfile), &format!("*:*:*:replicator:{password}\n"), 0o600);
-    let conninfo = format!(
-        "host=127.0.0.1 port={} user=replicator passfile={passfile} application_name=postgres-0",
-        new.port
-    );
+    let conninfo =
+        format!("host=127.0.0.1 port={} user=replicator passfile={passfile} application_name=postgres-0", new.port);
     let auto_conf = old.data.join("postgresql.auto.conf");
-    let mut text = std::fs::read_to_string(&auto_conf).unwrap();
-    text.push_str(&format!("primary_conninfo = '{conninfo}'\nprimary_slot_name = ''\n"));
+    let text = std::fs::read_to_string(&auto_conf).unwrap()
+        + &format!("primary_conninfo = '{conninfo}'\nprimary_slot_name = ''\n");
     owned_file(&auto_conf, &text, 0o600);
     owned_file(&old.data.join("standby.signal"), "", 0o600);
     old.start(&main.argv, &main.env);
@@ -575,10 +575,7 @@ fn failover_drill_promotes_a_replica_and_rewinds_the_old_primary() {
 
     wait_replayed(&mut old, &new.sql("SELECT pg_current_wal_lsn()"));
     assert_eq!(old.sql("SELECT string_agg(owner, ',' ORDER BY id) FROM accounts"), "before failover,after failover");
-    assert_eq!(
-        new.sql("SELECT application_name, state FROM pg_stat_replication"),
-        "postgres-0|streaming"
-    );
+    assert_eq!(new.sql("SELECT application_name, state FROM pg_stat_replication"), "postgres-0|streaming");
     // Relabelled replica, the old primary serves reads.
     assert_eq!(cluster.ready("postgres", &old_pod, &old), (true, String::new()));
 }
