@@ -579,3 +579,42 @@ fn failover_drill_promotes_a_replica_and_rewinds_the_old_primary() {
     // Relabelled replica, the old primary serves reads.
     assert_eq!(cluster.ready("postgres", &old_pod, &old), (true, String::new()));
 }
+
+/// Scenario 7, second half: a replica down for longer than its slot may hold
+/// WAL (`maxSlotWalKeepSize`) loses the slot and catches up from the archive.
+#[test]
+fn a_replica_past_its_slot_limit_recovers_from_the_archive() {
+    let Some(tools) = Tools::find() else { return };
+    let cluster = Cluster::new(
+        &tools,
+        render(&["postgres.replication.readReplicas=1", "postgres.replication.maxSlotWalKeepSize=\"1MB\""]),
+    );
+    let primary_pod = cluster.pod("postgres-0");
+    let mut primary = cluster.init_primary(&primary_pod);
+    let pod = cluster.pod("postgres-replica-0");
+    assert_ok("bootstrap", &cluster.bootstrap(&pod, primary.port, &[]));
+    let mut replica = cluster.start_replica(&pod);
+    primary.sql("CREATE TABLE readings (id int, pad text)");
+    wait_replayed(&mut replica, &primary.sql("SELECT pg_current_wal_lsn()"));
+
+    replica.stop();
+    let mut lsn = String::new();
+    for round in 0..3 {
+        primary.sql(&format!(
+            "INSERT INTO readings SELECT g, repeat('x', 200) FROM generate_series({}, {}) g",
+            round * 1000 + 1,
+            round * 1000 + 1000
+        ));
+        // The rows' end, in a segment the switch closes and the archiver takes.
+        lsn = primary.sql("SELECT pg_current_wal_lsn()");
+        primary.sql("SELECT pg_switch_wal()");
+    }
+    primary.sql("CHECKPOINT");
+    assert_eq!(primary.sql("SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'replica_0'"), "lost");
+    let archived = format!("SELECT last_archived_wal >= pg_walfile_name('{lsn}') FROM pg_stat_archiver");
+    primary.wait_until(WAIT, "archived the rows' segment", |s| s.try_sql(&archived).as_deref() == Ok("t"));
+
+    let mut replica = cluster.start_replica(&pod);
+    wait_replayed(&mut replica, &lsn);
+    assert_eq!(replica.sql("SELECT count(*) FROM readings"), "3000");
+}
