@@ -9,6 +9,7 @@ mod dns;
 mod identity;
 pub mod kube_schema;
 mod postgres;
+pub mod replication;
 pub mod report;
 pub mod rules;
 pub mod settings;
@@ -164,6 +165,7 @@ pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
     identity::check(&objects, &mut findings);
     dns::check(&objects, settings, &mut findings);
     workloads::check(&objects, settings, &mut findings);
+    replication::check(&objects, &mut findings);
     findings.retain(|f| !settings.disabled.contains_key(f.rule.id));
     findings.sort_by(|a, b| (a.file, a.span.start, a.rule.id).cmp(&(b.file, b.span.start, b.rule.id)));
     findings

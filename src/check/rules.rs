@@ -186,9 +186,23 @@ rule!(
     "value that only YAML 1.1 reads as the field's type",
     "`enabled: yes` or `replicas: 1_000` works with kubectl, which reads YAML 1.1, but is a string to YAML 1.2 tools (yq, linters, newer libraries). Write `true`/`false` and plain numbers."
 );
+rule!(
+    PG_SENDERS,
+    "PG010",
+    Error,
+    "more replicas than replication connections",
+    "Each streaming replica holds a WAL sender and a replication slot on the primary, and a replica's bootstrap (pg_basebackup with WAL streaming) takes one sender more; past `max_wal_senders` or `max_replication_slots` the next replica cannot connect and never becomes ready."
+);
+rule!(
+    PG_SYNC_QUORUM,
+    "PG011",
+    Error,
+    "synchronous quorum larger than the replicas",
+    "With `synchronous_standby_names` waiting for more standbys than exist, every commit on the primary waits forever: the database looks up but accepts no writes."
+);
 
 /// Every rule, in ID order.
-pub static ALL: [&Rule; 23] = [
+pub static ALL: [&Rule; 25] = [
     &K8S_UNKNOWN_FIELD,
     &K8S_TYPE,
     &K8S_MISSING,
@@ -203,6 +217,8 @@ pub static ALL: [&Rule; 23] = [
     &PG_IMAGE_TAG,
     &PG_LIMITS,
     &PG_PROBES,
+    &PG_SENDERS,
+    &PG_SYNC_QUORUM,
     &X_SERVICE,
     &X_SELECTOR,
     &X_NAMESPACE,

@@ -29,7 +29,7 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
             .map(Node::items)
             .unwrap_or_default()
             .iter()
-            .any(|v| v.get("persistentVolumeClaim").is_some());
+            .any(|v| v.get("persistentVolumeClaim").is_some() && may_hold_data(object, v));
         let replicas = object.doc.at(&["spec", "replicas"]).and_then(Node::as_int).unwrap_or(1);
         let mut postgres = false;
         for (path, container) in object.containers() {
@@ -315,6 +315,9 @@ fn shared_claims(objects: &[Object<'_>], out: &mut Vec<Finding>) {
         for volume in volumes {
             let Some(claim) = volume.at(&["persistentVolumeClaim", "claimName"]) else { continue };
             let Some(name) = claim.as_str() else { continue };
+            if !may_hold_data(object, volume) {
+                continue;
+            }
             let key = (object.namespace_or_default(), name);
             match first_user.get(&key) {
                 Some(other) => out.push(
@@ -333,6 +336,36 @@ fn shared_claims(objects: &[Object<'_>], out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Whether a pod volume may hold a database's files. A volume that every
+/// `PostgreSQL` container mounts away from its PGDATA (a WAL archive shared by
+/// the primary, its replicas and a backup job) is not a data volume, so sharing
+/// it is no PG001; any other mount of it counts as data.
+fn may_hold_data(object: &Object<'_>, volume: &Node) -> bool {
+    let Some(name) = volume.get("name").and_then(Node::as_str) else { return true };
+    let mut mounted = false;
+    for (_, container) in object.containers() {
+        let image = container.get("image").and_then(Node::as_str).map(image_name).unwrap_or_default();
+        let pgdata = env_vars(container)
+            .iter()
+            .find(|e| e.get("name").and_then(Node::as_str) == Some("PGDATA"))
+            .and_then(|e| e.get("value")?.as_str())
+            .unwrap_or(DEFAULT_PGDATA);
+        for mount in container.get("volumeMounts").map(Node::items).unwrap_or_default() {
+            if mount.get("name").and_then(Node::as_str) != Some(name) {
+                continue;
+            }
+            let Some(path) = mount.get("mountPath").and_then(Node::as_str) else { return true };
+            let path = path.trim_end_matches('/');
+            let holds_pgdata = pgdata == path || pgdata.starts_with(&format!("{path}/"));
+            if !runs_postgres(object, container, image) || holds_pgdata {
+                return true;
+            }
+            mounted = true;
+        }
+    }
+    !mounted
 }
 
 #[cfg(test)]

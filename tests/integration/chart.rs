@@ -194,6 +194,45 @@ fn refused_values_and_combinations() {
             ],
             "keep one",
         ),
+        ("local", &["--set", "postgres.replication.enabled=true"], "needs replication.developmentPassword"),
+        (
+            "eks",
+            &["--set", "postgres.replication.developmentPassword=repl-secret"],
+            "replication.developmentPassword is for k3d only",
+        ),
+        (
+            "eks",
+            &[
+                "--set",
+                "postgres.replication.enabled=true",
+                "--set",
+                "postgres.replication.synchronous.enabled=true",
+                "--set",
+                "postgres.replication.synchronous.quorum=2",
+            ],
+            "replication.synchronous.quorum is 2 but replication.readReplicas is 1",
+        ),
+        ("eks", &["--set", "postgres.archive.method=\"file\""], "archive.method needs replication.enabled"),
+        (
+            "eks",
+            &["--set", "postgres.replication.enabled=true", "--set", "postgres.restore.enabled=true"],
+            "restore.enabled needs archive.method",
+        ),
+        (
+            "eks",
+            &[
+                "--set",
+                "postgres.replication.enabled=true",
+                "--set",
+                "postgres.auth.externalSecret.enabled=true",
+                "--set",
+                "postgres.auth.externalSecret.storeName=s",
+                "--set",
+                "postgres.auth.externalSecret.remoteKey=k",
+            ],
+            "needs replication.remoteProperty",
+        ),
+        ("eks", &["--set", "postgres.restore.targetTime=\"yesterday\""], "postgres.restore.targetTime"),
     ];
     for (env, args, message) in refused {
         let mut all = vec!["--env", env];

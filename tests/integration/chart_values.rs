@@ -360,7 +360,151 @@ fn cases() -> Vec<Case> {
                 );
             },
         },
+        // Replication, archiving and restore (the replicated layout on k3d needs its development password).
+        Case {
+            env: "local",
+            sets: &["replication.enabled=true", "replication.developmentPassword=\"repl-dev\""],
+            check: |m| {
+                assert_eq!(m.get("Secret", "db-secret")["stringData"]["REPLICATION_PASSWORD"], "repl-dev");
+                assert_eq!(m.get("StatefulSet", "postgres-replica")["spec"]["replicas"], 1);
+                assert_eq!(m.sts()["spec"]["template"]["metadata"]["labels"]["role"], "primary");
+                assert_eq!(m.get("Service", "postgres-primary")["spec"]["selector"]["role"], "primary");
+                assert_eq!(m.get("Service", "postgres-replicas")["spec"]["selector"]["role"], "replica");
+                assert!(!conf(m).contains("archive_mode"), "{}", conf(m));
+            },
+        },
+        Case {
+            env: "local",
+            sets: &["replication.enabled=true", "replication.developmentPassword=\"r\"", "replication.readReplicas=3"],
+            check: |m| {
+                assert_eq!(m.get("StatefulSet", "postgres-replica")["spec"]["replicas"], 3);
+                assert!(conf(m).contains("max_wal_senders = 5\n"), "{}", conf(m));
+            },
+        },
+        Case {
+            env: "local",
+            sets: &[
+                "replication.enabled=true",
+                "replication.developmentPassword=\"r\"",
+                "replication.user=\"standby\"",
+            ],
+            check: |m| {
+                assert!(config(m, "pg_hba.conf").contains("replication  standby"));
+                let init = &m.get("StatefulSet", "postgres-replica")["spec"]["template"]["spec"]["initContainers"][0];
+                assert!(init["env"].as_sequence().unwrap().iter().any(|e| e["value"] == "standby"));
+            },
+        },
+        Case {
+            env: "local",
+            sets: &[
+                "replication.enabled=true",
+                "replication.developmentPassword=\"r\"",
+                "replication.passwordKey=\"REPL\"",
+            ],
+            check: |m| {
+                assert_eq!(m.get("Secret", "db-secret")["stringData"]["REPL"], "r");
+                assert_eq!(m.pod()["volumes"][0]["secret"]["items"][1]["key"], "REPL");
+            },
+        },
+        Case {
+            env: "eks",
+            sets: &[
+                "replication.enabled=true",
+                "replication.remoteProperty=\"replication\"",
+                "auth.externalSecret.enabled=true",
+                "auth.externalSecret.storeName=\"aws\"",
+                "auth.externalSecret.remoteKey=\"wealist/postgres\"",
+            ],
+            check: |m| {
+                let data = &m.get("ExternalSecret", "db-secret")["spec"]["data"][1];
+                assert_eq!(data["secretKey"], "REPLICATION_PASSWORD");
+                assert_eq!(data["remoteRef"], yaml("{key: wealist/postgres, property: replication}"));
+            },
+        },
+        Case {
+            env: "eks",
+            sets: &[
+                "replication.enabled=true",
+                "replication.maxSlotWalKeepSize=\"10GB\"",
+                "replication.bootstrapTimeoutSeconds=30",
+            ],
+            check: |m| {
+                assert!(conf(m).contains("max_slot_wal_keep_size = '10GB'"), "{}", conf(m));
+                assert!(config(m, "bootstrap-replica.sh").contains("timeout=${BOOTSTRAP_TIMEOUT:-30}"));
+            },
+        },
+        Case {
+            env: "eks",
+            sets: &[
+                "replication.enabled=true",
+                "replication.readReplicas=2",
+                "replication.synchronous.enabled=true",
+                "replication.synchronous.quorum=2",
+            ],
+            check: |m| {
+                assert!(
+                    conf(m).contains(
+                        "synchronous_standby_names = 'ANY 2 (\"postgres-replica-0\", \"postgres-replica-1\")'"
+                    ),
+                    "{}",
+                    conf(m)
+                );
+            },
+        },
+        Case {
+            env: "eks",
+            sets: &[
+                "replication.enabled=true",
+                "archive.method=\"file\"",
+                "archive.baseBackupSchedule=\"15 2 * * *\"",
+                "archive.retention=3",
+                "archive.timeoutSeconds=300",
+                "archive.file.claimName=\"wal-archive\"",
+            ],
+            check: |m| {
+                assert!(conf(m).contains("archive_mode = on\narchive_timeout = 300\n"), "{}", conf(m));
+                let cron = m.get("CronJob", "postgres-base-backup");
+                assert_eq!(cron["spec"]["schedule"], "15 2 * * *");
+                assert!(config(m, "base-backup.sh").contains("keep=${BACKUP_RETENTION:-3}"));
+                let archive =
+                    m.pod()["volumes"].as_sequence().unwrap().iter().find(|v| v["name"] == "archive").unwrap();
+                assert_eq!(archive["persistentVolumeClaim"]["claimName"], "wal-archive");
+            },
+        },
+        Case {
+            env: "eks",
+            sets: &["replication.enabled=true", "archive.method=\"file\"", "restore.enabled=true"],
+            check: |m| {
+                let init = &m.pod()["initContainers"][0];
+                assert_eq!(init["name"], "restore");
+                assert!(!init["env"].as_sequence().unwrap().iter().any(|e| e["name"] == "RESTORE_TARGET_TIME"));
+            },
+        },
+        Case {
+            env: "eks",
+            sets: &[
+                "replication.enabled=true",
+                "archive.method=\"file\"",
+                "restore.enabled=true",
+                "restore.targetTime=\"2026-11-29 21:30:00+00\"",
+            ],
+            check: |m| {
+                let env = &m.pod()["initContainers"][0]["env"];
+                let target = env.as_sequence().unwrap().iter().find(|e| e["name"] == "RESTORE_TARGET_TIME").unwrap();
+                assert_eq!(target["value"], "2026-11-29 21:30:00+00");
+            },
+        },
     ]
+}
+
+/// A file of the replicated layout's `ConfigMap`.
+fn config<'m>(m: &'m Manifests, key: &str) -> &'m str {
+    yaml_str(&m.get("ConfigMap", "postgres-replication")["data"][key])
+}
+
+/// The server settings of the replicated layout.
+fn conf(m: &Manifests) -> &str {
+    config(m, "postgresql.conf")
 }
 
 #[test]

@@ -266,3 +266,18 @@ fn the_default_project_passes_its_checks() {
     project.run(&["--all"]).code(0);
     project.run(&["check", "--all"]).code(0);
 }
+
+#[test]
+fn the_replicated_chart_passes_every_check_strictly() {
+    // Several PostgreSQL pods, but streaming replication: no PG005, and no PG010/PG011.
+    let project = TestProject::default_project();
+    project.write("local-replication.toml", include_str!("../fixtures/replication/local.toml"));
+    project.write("cloud-replication.toml", include_str!("../fixtures/replication/cloud.toml"));
+    for env in ["local", "eks", "gke", "aks"] {
+        let overlay = if env == "local" { "local-replication.toml" } else { "cloud-replication.toml" };
+        let run =
+            project.run(&["--env", env, "-f", overlay, "--set", "postgres.replication.readReplicas=3", "--strict"]);
+        run.code(0);
+        assert!(!run.stderr.contains("warning"), "{env}: {}", run.stderr);
+    }
+}

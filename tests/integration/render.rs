@@ -126,3 +126,16 @@ fn committed_manifests_match_the_chart() {
     let run = project.run(&["check", "--all"]);
     assert_eq!(run.code, 0, "k8s-manifests/ is stale; run `pgrender --all`:\n{}{}", run.stdout, run.stderr);
 }
+
+#[test]
+fn replicated_layout_of_every_environment() {
+    let project = TestProject::default_project();
+    project.write("local-replication.toml", include_str!("../fixtures/replication/local.toml"));
+    project.write("cloud-replication.toml", include_str!("../fixtures/replication/cloud.toml"));
+    for env in ["local", "eks", "gke", "aks"] {
+        let overlay = if env == "local" { "local-replication.toml" } else { "cloud-replication.toml" };
+        let out = format!("replicated/{env}");
+        project.run(&["--env", env, "-f", overlay, "--out", &out]).code(0);
+        insta::assert_snapshot!(format!("replicated_{env}"), tree_text(&project.tree(&out)));
+    }
+}
