@@ -153,7 +153,7 @@ fn writes_only_inside_the_project() {
     std::fs::remove_file(project.path().join("environments/eks.toml")).unwrap();
     std::os::unix::fs::symlink(&target, project.path().join("environments/eks.toml")).unwrap();
     let before = project.tree("");
-    project.run(&["new", "chart", "backend"]).code(1).stderr_has("environments/eks.toml is outside the project");
+    project.run(&["new", "chart", "backend"]).code(1).stderr_has("environments/eks.toml leads outside the project");
     assert_eq!(project.tree(""), before);
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
