@@ -223,9 +223,19 @@ fn readme_walkthrough_of_several_charts_shows_real_output() {
             .ends_with(&readme_block(section, "`environments/eks.toml`:\n\n```toml\n"))
     );
 
+    // Step 3: the same values with the Service name mistyped fail the render, and nothing is written.
+    project.write("charts/backend/values.toml", &values.replace("postgres-service.", "postgres-servce."));
+    let before = project.tree("k8s-manifests");
+    let typo = project.run(&["--env", "local"]);
+    let step = &section[section.find("**3. A wrong Service name is caught.**").unwrap()..];
+    let console = readme_block(step, "```console\n");
+    assert_eq!(typo.code(1).stderr.trim_end(), console.strip_prefix("$ pgrender --env local\n").unwrap().trim_end());
+    assert_eq!(project.tree("k8s-manifests"), before);
+    project.write("charts/backend/values.toml", &values);
+
     let render = project.run(&["--all"]);
     let check = project.run(&["check", "--all"]);
-    let step = &section[section.find("**3. Render.**").unwrap()..];
+    let step = &section[section.find("**4. Render.**").unwrap()..];
     let console = readme_block(step, "```console\n");
     let (render_text, check_text) = console.split_once("$ pgrender check --all\n").unwrap();
     assert_eq!(render.code(0).stderr, render_text.strip_prefix("$ pgrender --all\n").unwrap());
