@@ -161,6 +161,20 @@ fn writes_only_inside_the_project() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn an_environment_file_linked_inside_the_project_is_edited_where_it_leads() {
+    let project = TestProject::default_project();
+    std::fs::create_dir(project.path().join("shared")).unwrap();
+    std::fs::rename(project.path().join("environments/eks.toml"), project.path().join("shared/eks.toml")).unwrap();
+    std::os::unix::fs::symlink("../shared/eks.toml", project.path().join("environments/eks.toml")).unwrap();
+    project.run(&["new", "chart", "backend"]).code(0);
+    let link = project.path().join("environments/eks.toml");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(project.read("shared/eks.toml").contains("\n[backend]\n"));
+    project.run(&["--env", "eks"]).code(0);
+}
+
 #[test]
 fn init_still_writes_only_the_postgres_chart() {
     let project = TestProject::empty();
