@@ -142,12 +142,6 @@ pub enum Error {
         /// What to do instead.
         help: String,
     },
-    /// A file to write is a symbolic link or lies outside the project.
-    #[error("{} is outside the project (or a symbolic link); pgrender writes only inside it", display_path(path))]
-    OutsideProject {
-        /// The file.
-        path: PathBuf,
-    },
     /// A path the project names leads outside it; nothing was read from or written to it.
     #[error("{} leads outside {}", display_path(&.0.path), .0.what)]
     Outside(Box<crate::confine::Escape>),

@@ -9,6 +9,9 @@
 //! `.svc.cluster.local` and `:port`, standing on their own or inside a URL
 //! or a `key=value` list. The short forms (`service.namespace`) count only
 //! when the namespace is one the tree renders into; `.svc` names always do.
+//!
+//! [`references`] is the one reader of such names: `pgrender graph` draws
+//! its "reaches" edges from it too, so the picture and the check agree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -366,5 +369,35 @@ mod tests {
             .is_empty()
         );
         assert!(findings("  a: kube-dns.kube-system.svc\n  b: kubernetes.default.svc:443\n", |_| {}).is_empty());
+    }
+
+    fn graph_names(text: &str) -> Vec<(&str, &str, Option<u16>, bool)> {
+        references(text).into_iter().map(|n| (n.service, n.namespace, n.port, n.explicit)).collect()
+    }
+
+    #[test]
+    fn finds_every_service_dns_form() {
+        assert_eq!(
+            graph_names("postgres-service.postgresql-prod"),
+            [("postgres-service", "postgresql-prod", None, false)]
+        );
+        assert_eq!(graph_names("db.data.svc:5432"), [("db", "data", Some(5432), true)]);
+        assert_eq!(graph_names("db.data.svc.cluster.local."), [("db", "data", None, true)]);
+        assert_eq!(
+            graph_names("postgres-0.postgres-service.db.svc.cluster.local"),
+            [("postgres-service", "db", None, true)]
+        );
+        assert_eq!(
+            graph_names("postgres://app@postgres-service.postgresql-prod:5432/wealist?sslmode=disable"),
+            [("postgres-service", "postgresql-prod", Some(5432), false)]
+        );
+        assert_eq!(graph_names("a.b.svc, c.d.svc"), [("a", "b", None, true), ("c", "d", None, true)]);
+    }
+
+    #[test]
+    fn ignores_what_is_not_a_service_name() {
+        for text in ["postgres", "api.example.com", "1.2.3.4", "Db.Data.svc", "-a.b.svc", "/var/lib/postgresql", ""] {
+            assert_eq!(graph_names(text), [], "{text}");
+        }
     }
 }

@@ -22,6 +22,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
 use crate::yaml::Node;
+pub use dns::{Reference, references};
 pub use settings::Settings;
 
 use kube_schema::KubeSchemas;

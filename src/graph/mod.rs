@@ -4,7 +4,6 @@
 //! covers, a DNS name reaches a Service), drawn as Mermaid or SVG. The graph
 //! is built from the parsed objects the output checks walk.
 
-mod dns;
 pub mod mermaid;
 mod relations;
 pub mod svg;
@@ -16,8 +15,6 @@ use crate::error::Error;
 use crate::order::apply_order;
 use crate::pipeline::{Overrides, Pipeline};
 use crate::redact::Redactor;
-
-pub use dns::{ServiceName, service_names};
 
 /// The objects of one environment and their references.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Builder, Relation, service_names};
-use crate::check::Object;
+use super::{Builder, Relation};
 use crate::check::cross::{pod_labels, selects};
+use crate::check::{Object, references};
 use crate::yaml::Node;
 
 /// Adds every edge between `objects` (and to what they name outside the tree).
@@ -150,8 +150,8 @@ fn config_map(object: &Object<'_>, graph: &mut Builder) {
 /// An edge to every Service `text` names by DNS: to a rendered Service, or,
 /// when the name can only mean a Service (`….svc`), to one outside the tree.
 fn reaches(object: &Object<'_>, via: &str, text: &str, graph: &mut Builder) {
-    for name in service_names(text) {
-        if !name.qualified && !graph.has("Service", name.namespace, name.service) {
+    for name in references(text) {
+        if !name.explicit && !graph.has("Service", name.namespace, name.service) {
             continue;
         }
         let from = graph.object(object);

@@ -14,7 +14,7 @@ use crate::docs;
 use crate::error::{Error, UsageError};
 use crate::pipeline::ENVIRONMENT_KEY;
 use crate::project::{PROJECT_FILE, Project};
-use crate::source::{Source, SourceRef};
+use crate::source::SourceRef;
 
 pub use write::Change;
 
@@ -45,14 +45,14 @@ pub fn new_chart(project: &Project, name: &str) -> Result<Added, Error> {
     check_conflicts(project, name, &changes)?;
     changes.push(register(project, name)?);
     for env in project.environment_names()? {
-        changes.extend(environment_table(&project.environment_file(&env), name)?);
+        changes.extend(environment_table(project, &project.environment_file(&env), name)?);
     }
     let root = &project.root;
     let rel = |c: &Change| c.path.strip_prefix(root).unwrap_or(&c.path).to_string_lossy().replace('\\', "/");
     let created = changes.iter().filter(|c| c.previous.is_none()).map(rel).collect();
     let mut updated: Vec<String> = changes.iter().filter(|c| c.previous.is_some()).map(rel).collect();
     let editor_schema = root.join(crate::editor_schema::PATH);
-    write::apply(root, &changes, || {
+    write::apply(&project.confine, &changes, || {
         // The environment-file schema covers every chart: regenerated from
         // the project as it now is, or left alone when it does not use one.
         if !editor_schema.is_file() {
@@ -92,8 +92,7 @@ fn check_name(name: &str) -> Result<(), Error> {
 fn next_number(project: &Project) -> Result<u64, Error> {
     let mut highest = 1;
     for chart in &project.charts {
-        let dir = chart.dir.join("templates");
-        for file in crate::output::list_files(&dir)? {
+        for file in chart.confine.list_files(&chart.dir.join("templates"))? {
             let top = file.split('/').next().unwrap_or_default();
             let digits = top.len() - top.trim_start_matches(|c: char| c.is_ascii_digit()).len();
             if digits > 0 && top.len() > digits && top[digits..].starts_with('-') {
@@ -183,7 +182,7 @@ fn check_conflicts(project: &Project, name: &str, changes: &[Change]) -> Result<
             continue;
         }
         for chart in &project.charts {
-            let theirs = crate::output::list_files(&chart.dir.join("templates"))?;
+            let theirs = chart.confine.list_files(&chart.dir.join("templates"))?;
             if theirs.contains(&format!("{template}.j2")) {
                 return conflict(
                     format!(
@@ -201,7 +200,7 @@ fn check_conflicts(project: &Project, name: &str, changes: &[Change]) -> Result<
 /// `pgrender.toml` with a `[[chart]]` entry for the new chart appended.
 fn register(project: &Project, name: &str) -> Result<Change, Error> {
     let path = project.root.join(PROJECT_FILE);
-    let source = Source::read(&path)?;
+    let source = project.confine.read(Path::new(PROJECT_FILE))?;
     let mut doc = parse(&source)?;
     let mut entry = toml_edit::Table::new();
     entry.insert("path", toml_edit::value(format!("{CHARTS_DIR}/{name}")));
@@ -221,8 +220,8 @@ fn register(project: &Project, name: &str) -> Result<Change, Error> {
 
 /// An environment file with an empty `[NAME]` table, where the chart's
 /// values for that environment go; `None` when it has one already.
-fn environment_table(path: &Path, name: &str) -> Result<Option<Change>, Error> {
-    let source = Source::read(path)?;
+fn environment_table(project: &Project, path: &Path, name: &str) -> Result<Option<Change>, Error> {
+    let source = project.confine.read(path)?;
     let mut doc = parse(&source)?;
     if doc.contains_key(name) {
         return Ok(None);

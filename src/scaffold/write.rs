@@ -7,6 +7,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::confine::Confine;
 use crate::error::Error;
 
 /// One file to create or replace.
@@ -29,20 +30,28 @@ struct Journal {
 }
 
 /// Applies `changes`, then the changes `more` computes from the project as
-/// changed; on any error everything is put back as it was.
-pub fn apply(root: &Path, changes: &[Change], more: impl FnOnce() -> Result<Vec<Change>, Error>) -> Result<(), Error> {
-    for change in changes {
-        check_inside(root, &change.path)?;
-    }
+/// changed; on any error everything is put back as it was. Every target
+/// must lead inside `confine` and is written where its links lead.
+pub fn apply(
+    confine: &Confine,
+    changes: &[Change],
+    more: impl FnOnce() -> Result<Vec<Change>, Error>,
+) -> Result<(), Error> {
+    let changes = changes.iter().map(|c| inside(confine, c)).collect::<Result<Vec<_>, _>>()?;
     let mut journal = Journal::default();
-    let result = changes.iter().try_for_each(|c| one(root, c, &mut journal)).and_then(|()| {
+    let result = changes.iter().try_for_each(|c| one(confine.root(), c, &mut journal)).and_then(|()| {
         let more = more()?;
-        more.iter().try_for_each(|c| check_inside(root, &c.path).and_then(|()| one(root, c, &mut journal)))
+        more.iter().try_for_each(|c| one(confine.root(), &inside(confine, c)?, &mut journal))
     });
     if result.is_err() {
         undo(journal);
     }
     result
+}
+
+/// `change` aimed at the real file its path leads to, when that is inside `confine`.
+fn inside(confine: &Confine, change: &Change) -> Result<Change, Error> {
+    Ok(Change { path: confine.resolve(&change.path)?, ..change.clone() })
 }
 
 fn one(root: &Path, change: &Change, journal: &mut Journal) -> Result<(), Error> {
@@ -93,19 +102,6 @@ fn undo(journal: Journal) {
     }
 }
 
-/// Refuses a target that is a symbolic link or whose existing folder
-/// resolves outside the project.
-fn check_inside(root: &Path, path: &Path) -> Result<(), Error> {
-    let outside = || Error::OutsideProject { path: path.to_path_buf() };
-    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(outside());
-    }
-    let root = root.canonicalize().map_err(|source| Error::Io { path: root.to_path_buf(), source })?;
-    let existing = path.ancestors().skip(1).find(|d| d.exists()).unwrap_or(&root);
-    let resolved = existing.canonicalize().map_err(|source| Error::Io { path: existing.to_path_buf(), source })?;
-    if resolved.starts_with(&root) { Ok(()) } else { Err(outside()) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,7 +118,8 @@ mod tests {
             // Exists already: creating it fails, after the two above succeeded.
             Change { path: root.join("taken"), content: "theirs".into(), previous: None },
         ];
-        let err = apply(root, &changes, || Ok(Vec::new())).unwrap_err();
+        let confine = Confine::new(root, "the project").unwrap();
+        let err = apply(&confine, &changes, || Ok(Vec::new())).unwrap_err();
         assert!(matches!(err, Error::Write { .. }), "{err:?}");
         assert_eq!(fs::read_to_string(root.join("edited.toml")).unwrap(), "old\n");
         assert_eq!(fs::read_to_string(root.join("taken")).unwrap(), "mine\n");
@@ -136,10 +133,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
         std::os::unix::fs::symlink(outside.path(), root.join("away")).unwrap();
+        let confine = Confine::new(root, "the project").unwrap();
         for path in [root.join("away/file"), root.join("away")] {
             let change = Change { path, content: "x".into(), previous: None };
-            let err = apply(root, &[change], || Ok(Vec::new())).unwrap_err();
-            assert!(matches!(err, Error::OutsideProject { .. }), "{err:?}");
+            let err = apply(&confine, &[change], || Ok(Vec::new())).unwrap_err();
+            assert!(matches!(err, Error::Outside(_)), "{err:?}");
         }
         assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
     }

@@ -264,3 +264,22 @@ fn every_kind_of_reference_is_an_edge() {
         assert!(nodes.contains(&node.to_string()), "{node} missing: {nodes:#?}");
     }
 }
+
+#[test]
+fn reaches_edges_follow_the_names_the_dns_check_reads() {
+    let project = TestProject::default_project();
+    project.write(
+        "charts/postgres/templates/5-extra/client.yaml.j2",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: client\n  namespace: postgresql-prod\ndata:\n  \
+         POD: postgres-0.postgres-service.postgresql-prod:5432\n  \
+         NOTE: my_postgres-service.postgresql-prod.svc\n",
+    );
+    let graph = graph_of(&project, "local");
+    let reaches: Vec<String> = edges(&graph).into_iter().filter(|e| e.contains("--reaches")).collect();
+    // A StatefulSet pod's short name reaches its Service; a word with `_` names no Service.
+    assert_eq!(
+        reaches,
+        ["ConfigMap postgresql-prod/client --reaches POD :5432--> Service postgresql-prod/postgres-service"]
+    );
+    project.run(&["--env", "local"]).code(0);
+}

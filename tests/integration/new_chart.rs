@@ -153,12 +153,26 @@ fn writes_only_inside_the_project() {
     std::fs::remove_file(project.path().join("environments/eks.toml")).unwrap();
     std::os::unix::fs::symlink(&target, project.path().join("environments/eks.toml")).unwrap();
     let before = project.tree("");
-    project.run(&["new", "chart", "backend"]).code(1).stderr_has("environments/eks.toml is outside the project");
+    project.run(&["new", "chart", "backend"]).code(1).stderr_has("environments/eks.toml leads outside the project");
     assert_eq!(project.tree(""), before);
     assert_eq!(
         std::fs::read_to_string(&target).unwrap(),
         std::fs::read_to_string(repo_root().join("environments/eks.toml")).unwrap()
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_environment_file_linked_inside_the_project_is_edited_where_it_leads() {
+    let project = TestProject::default_project();
+    std::fs::create_dir(project.path().join("shared")).unwrap();
+    std::fs::rename(project.path().join("environments/eks.toml"), project.path().join("shared/eks.toml")).unwrap();
+    std::os::unix::fs::symlink("../shared/eks.toml", project.path().join("environments/eks.toml")).unwrap();
+    project.run(&["new", "chart", "backend"]).code(0);
+    let link = project.path().join("environments/eks.toml");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    assert!(project.read("shared/eks.toml").contains("\n[backend]\n"));
+    project.run(&["--env", "eks"]).code(0);
 }
 
 #[test]
@@ -223,9 +237,19 @@ fn readme_walkthrough_of_several_charts_shows_real_output() {
             .ends_with(&readme_block(section, "`environments/eks.toml`:\n\n```toml\n"))
     );
 
+    // Step 3: the same values with the Service name mistyped fail the render, and nothing is written.
+    project.write("charts/backend/values.toml", &values.replace("postgres-service.", "postgres-servce."));
+    let before = project.tree("k8s-manifests");
+    let typo = project.run(&["--env", "local"]);
+    let step = &section[section.find("**3. A wrong Service name is caught.**").unwrap()..];
+    let console = readme_block(step, "```console\n");
+    assert_eq!(typo.code(1).stderr.trim_end(), console.strip_prefix("$ pgrender --env local\n").unwrap().trim_end());
+    assert_eq!(project.tree("k8s-manifests"), before);
+    project.write("charts/backend/values.toml", &values);
+
     let render = project.run(&["--all"]);
     let check = project.run(&["check", "--all"]);
-    let step = &section[section.find("**3. Render.**").unwrap()..];
+    let step = &section[section.find("**4. Render.**").unwrap()..];
     let console = readme_block(step, "```console\n");
     let (render_text, check_text) = console.split_once("$ pgrender check --all\n").unwrap();
     assert_eq!(render.code(0).stderr, render_text.strip_prefix("$ pgrender --all\n").unwrap());
