@@ -23,6 +23,7 @@ mod new_chart;
 mod pg_pods;
 mod render;
 mod replication;
+mod walg;
 mod secrets;
 mod tooling;
 mod values;
