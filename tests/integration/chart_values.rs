@@ -516,7 +516,10 @@ fn cases() -> Vec<Case> {
                 assert_eq!(m.env("AWS_REGION"), "us-east-2");
                 assert!(config(m, "walg-backup.sh").contains("${BACKUP_INTERVAL_HOURS:-6}"));
                 let account = m.get("ServiceAccount", "postgres");
-                assert_eq!(account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"], "arn:aws:iam::123456789012:role/pg");
+                assert_eq!(
+                    account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+                    "arn:aws:iam::123456789012:role/pg"
+                );
             },
         },
         Case {

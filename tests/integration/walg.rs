@@ -62,11 +62,18 @@ fn pod_spec<'m>(manifests: &'m Manifests, sts: &str) -> &'m Yaml {
 }
 
 fn container<'p>(pod: &'p Yaml, list: &str, name: &str) -> &'p Yaml {
-    pod[list].as_sequence().and_then(|all| all.iter().find(|c| c["name"] == name)).unwrap_or_else(|| panic!("no {list} {name}"))
+    pod[list]
+        .as_sequence()
+        .and_then(|all| all.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no {list} {name}"))
 }
 
 fn env_of(container: &Yaml, name: &str) -> Option<String> {
-    container["env"].as_sequence()?.iter().find(|var| var["name"] == name).map(|var| yaml_str(&var["value"]).to_string())
+    container["env"]
+        .as_sequence()?
+        .iter()
+        .find(|var| var["name"] == name)
+        .map(|var| yaml_str(&var["value"]).to_string())
 }
 
 fn config(manifests: &Manifests, key: &str) -> String {
@@ -114,7 +121,10 @@ fn each_cloud_gets_its_identity_env_and_wal_g_commands() {
                 let c = container(pod, "containers", name);
                 assert!(yaml_str(&c["image"]).starts_with("postgres:"), "{env} {sts} {name}");
                 let mounts = c["volumeMounts"].as_sequence().unwrap();
-                assert!(mounts.iter().any(|m| m["name"] == "walg-bin" && m["mountPath"] == "/opt/wal-g"), "{env} {name}");
+                assert!(
+                    mounts.iter().any(|m| m["name"] == "walg-bin" && m["mountPath"] == "/opt/wal-g"),
+                    "{env} {name}"
+                );
                 for (var, value) in storage_env {
                     assert_eq!(env_of(c, var).as_deref(), Some(*value), "{env} {sts} {name} {var}");
                 }
@@ -137,7 +147,11 @@ fn each_cloud_gets_its_identity_env_and_wal_g_commands() {
 
 #[test]
 fn restore_with_wal_g_fetches_the_latest_base_backup() {
-    let manifests = render("eks", EKS, &["--set", "postgres.restore.enabled=true", "--set", "postgres.restore.targetTime=\"2026-11-29 21:30:00+00\""]);
+    let manifests = render(
+        "eks",
+        EKS,
+        &["--set", "postgres.restore.enabled=true", "--set", "postgres.restore.targetTime=\"2026-11-29 21:30:00+00\""],
+    );
     let pod = pod_spec(&manifests, "postgres");
     let names: Vec<&str> = pod["initContainers"].as_sequence().unwrap().iter().map(|c| yaml_str(&c["name"])).collect();
     assert_eq!(names, ["walg-binary", "restore"]);
@@ -193,11 +207,21 @@ fn the_schema_refuses_wal_g_without_prefix_identity_or_pinned_image() {
     }
     // gcs and azure need their own identity.
     project.write("gke.toml", GKE);
-    project.run(&["--env", "gke", "-f", "gke.toml", "--set", "postgres.archive.walg.identity.gcpServiceAccount=\"\"", "--stdout"])
+    project
+        .run(&[
+            "--env",
+            "gke",
+            "-f",
+            "gke.toml",
+            "--set",
+            "postgres.archive.walg.identity.gcpServiceAccount=\"\"",
+            "--stdout",
+        ])
         .code(1)
         .stderr_has("postgres.archive.walg.identity.gcpServiceAccount");
     project.write("aks.toml", AKS);
-    project.run(&["--env", "aks", "-f", "aks.toml", "--set", "postgres.archive.walg.storageAccount=\"\"", "--stdout"])
+    project
+        .run(&["--env", "aks", "-f", "aks.toml", "--set", "postgres.archive.walg.storageAccount=\"\"", "--stdout"])
         .code(1)
         .stderr_has("postgres.archive.walg.storageAccount");
 }
