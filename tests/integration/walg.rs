@@ -12,29 +12,42 @@ const EKS: &str = include_str!("../fixtures/replication/walg-eks.toml");
 const GKE: &str = include_str!("../fixtures/replication/walg-gke.toml");
 const AKS: &str = include_str!("../fixtures/replication/walg-aks.toml");
 
-/// Each cloud: its overlay, the ServiceAccount annotation and its value, and the storage env.
-const CLOUDS: [(&str, &str, &str, &str, &[(&str, &str)]); 3] = [
-    (
-        "eks",
-        EKS,
-        "eks.amazonaws.com/role-arn",
-        "arn:aws:iam::123456789012:role/wealist-postgres-backup",
-        &[("WALG_S3_PREFIX", "s3://wealist-backups/postgres"), ("AWS_REGION", "eu-west-1")],
-    ),
-    (
-        "gke",
-        GKE,
-        "iam.gke.io/gcp-service-account",
-        "postgres-backup@wealist-prod.iam.gserviceaccount.com",
-        &[("WALG_GS_PREFIX", "gs://wealist-backups/postgres")],
-    ),
-    (
-        "aks",
-        AKS,
-        "azure.workload.identity/client-id",
-        "00000000-1111-2222-3333-444444444444",
-        &[("WALG_AZ_PREFIX", "azure://postgres-backups/wealist"), ("AZURE_STORAGE_ACCOUNT", "wealistbackups")],
-    ),
+/// One cloud's wal-g render: its overlay and the identity and environment it must get.
+struct Cloud {
+    env: &'static str,
+    overlay: &'static str,
+    /// The `ServiceAccount` annotation of the cloud's workload identity, and its value.
+    annotation: &'static str,
+    identity: &'static str,
+    /// The storage variables of every database container.
+    storage_env: &'static [(&'static str, &'static str)],
+}
+
+const CLOUDS: [Cloud; 3] = [
+    Cloud {
+        env: "eks",
+        overlay: EKS,
+        annotation: "eks.amazonaws.com/role-arn",
+        identity: "arn:aws:iam::123456789012:role/wealist-postgres-backup",
+        storage_env: &[("WALG_S3_PREFIX", "s3://wealist-backups/postgres"), ("AWS_REGION", "eu-west-1")],
+    },
+    Cloud {
+        env: "gke",
+        overlay: GKE,
+        annotation: "iam.gke.io/gcp-service-account",
+        identity: "postgres-backup@wealist-prod.iam.gserviceaccount.com",
+        storage_env: &[("WALG_GS_PREFIX", "gs://wealist-backups/postgres")],
+    },
+    Cloud {
+        env: "aks",
+        overlay: AKS,
+        annotation: "azure.workload.identity/client-id",
+        identity: "00000000-1111-2222-3333-444444444444",
+        storage_env: &[
+            ("WALG_AZ_PREFIX", "azure://postgres-backups/wealist"),
+            ("AZURE_STORAGE_ACCOUNT", "wealistbackups"),
+        ],
+    },
 ];
 
 /// Environment variables that would carry a static cloud credential.
@@ -82,7 +95,7 @@ fn config(manifests: &Manifests, key: &str) -> String {
 
 #[test]
 fn each_cloud_gets_its_identity_env_and_wal_g_commands() {
-    for (env, overlay, annotation, identity, storage_env) in CLOUDS {
+    for Cloud { env, overlay, annotation, identity, storage_env } in CLOUDS {
         let manifests = render(env, overlay, &[]);
         let account = manifests.get("ServiceAccount", "postgres");
         let annotations = account["metadata"]["annotations"].as_mapping().expect("ServiceAccount annotations");
@@ -167,7 +180,7 @@ fn restore_with_wal_g_fetches_the_latest_base_backup() {
 #[test]
 fn wal_g_renders_of_every_cloud() {
     let project = TestProject::default_project();
-    for (env, overlay, ..) in CLOUDS {
+    for Cloud { env, overlay, .. } in CLOUDS {
         project.write("walg.toml", overlay);
         let out = format!("walg/{env}");
         project.run(&["--env", env, "-f", "walg.toml", "--out", &out]).code(0);
@@ -178,7 +191,7 @@ fn wal_g_renders_of_every_cloud() {
 #[test]
 fn wal_g_renders_pass_every_check_strictly() {
     let project = TestProject::default_project();
-    for (env, overlay, ..) in CLOUDS {
+    for Cloud { env, overlay, .. } in CLOUDS {
         project.write("walg.toml", overlay);
         let run = project.run(&["--env", env, "-f", "walg.toml", "--strict", "--stdout"]);
         run.code(0);
