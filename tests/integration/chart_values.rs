@@ -506,6 +506,10 @@ fn cases() -> Vec<Case> {
                 "archive.walg.region=\"us-east-2\"",
                 "archive.walg.backupIntervalHours=6",
                 "archive.walg.identity.awsRoleArn=\"arn:aws:iam::123456789012:role/pg\"",
+                "archive.walg.resources.requests.cpu=\"50m\"",
+                "archive.walg.resources.requests.memory=\"300Mi\"",
+                "archive.walg.resources.limits.cpu=\"3\"",
+                "archive.walg.resources.limits.memory=\"700Mi\"",
             ],
             check: |m| {
                 assert!(conf(m).contains("archive_command = '/opt/wal-g/wal-g wal-push \"%p\"'"), "{}", conf(m));
@@ -515,6 +519,12 @@ fn cases() -> Vec<Case> {
                 assert_eq!(m.env("WALG_S3_PREFIX"), "s3://backups/pg");
                 assert_eq!(m.env("AWS_REGION"), "us-east-2");
                 assert!(config(m, "walg-backup.sh").contains("${BACKUP_INTERVAL_HOURS:-6}"));
+                let sidecar = &m.pod()["containers"][1];
+                assert_eq!(sidecar["name"], "walg-backup");
+                assert_eq!(
+                    sidecar["resources"],
+                    crate::chart::yaml("{requests: {cpu: 50m, memory: 300Mi}, limits: {cpu: '3', memory: 700Mi}}")
+                );
                 let account = m.get("ServiceAccount", "postgres");
                 assert_eq!(
                     account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
