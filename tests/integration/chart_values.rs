@@ -494,6 +494,85 @@ fn cases() -> Vec<Case> {
                 assert_eq!(target["value"], "2026-11-29 21:30:00+00");
             },
         },
+        Case {
+            env: "eks",
+            sets: &[
+                "replication.enabled=true",
+                "archive.method=\"wal-g\"",
+                "archive.walg.image=\"registry.example.com/wal-g:v3.0.5\"",
+                "archive.walg.binaryPath=\"/wal-g\"",
+                "archive.walg.storage=\"s3\"",
+                "archive.walg.prefix=\"s3://backups/pg\"",
+                "archive.walg.region=\"us-east-2\"",
+                "archive.walg.backupIntervalHours=6",
+                "archive.walg.identity.awsRoleArn=\"arn:aws:iam::123456789012:role/pg\"",
+                "archive.walg.resources.requests.cpu=\"50m\"",
+                "archive.walg.resources.requests.memory=\"300Mi\"",
+                "archive.walg.resources.limits.cpu=\"3\"",
+                "archive.walg.resources.limits.memory=\"700Mi\"",
+            ],
+            check: |m| {
+                assert!(conf(m).contains("archive_command = '/opt/wal-g/wal-g wal-push \"%p\"'"), "{}", conf(m));
+                let init = &m.pod()["initContainers"][0];
+                assert_eq!(init["image"], "registry.example.com/wal-g:v3.0.5");
+                assert_eq!(init["command"][1], "/wal-g");
+                assert_eq!(m.env("WALG_S3_PREFIX"), "s3://backups/pg");
+                assert_eq!(m.env("AWS_REGION"), "us-east-2");
+                assert!(config(m, "walg-backup.sh").contains("${BACKUP_INTERVAL_HOURS:-6}"));
+                let sidecar = &m.pod()["containers"][1];
+                assert_eq!(sidecar["name"], "walg-backup");
+                assert_eq!(
+                    sidecar["resources"],
+                    crate::chart::yaml("{requests: {cpu: 50m, memory: 300Mi}, limits: {cpu: '3', memory: 700Mi}}")
+                );
+                let account = m.get("ServiceAccount", "postgres");
+                assert_eq!(
+                    account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+                    "arn:aws:iam::123456789012:role/pg"
+                );
+            },
+        },
+        Case {
+            env: "gke",
+            sets: &[
+                "replication.enabled=true",
+                "archive.method=\"wal-g\"",
+                "archive.walg.image=\"registry.example.com/wal-g:v3.0.5\"",
+                "archive.walg.storage=\"gcs\"",
+                "archive.walg.prefix=\"gs://backups/pg\"",
+                "archive.walg.identity.gcpServiceAccount=\"pg-backup@project-1.iam.gserviceaccount.com\"",
+            ],
+            check: |m| {
+                assert_eq!(m.env("WALG_GS_PREFIX"), "gs://backups/pg");
+                let account = m.get("ServiceAccount", "postgres");
+                assert_eq!(
+                    account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"],
+                    "pg-backup@project-1.iam.gserviceaccount.com"
+                );
+            },
+        },
+        Case {
+            env: "aks",
+            sets: &[
+                "replication.enabled=true",
+                "archive.method=\"wal-g\"",
+                "archive.walg.image=\"registry.example.com/wal-g:v3.0.5\"",
+                "archive.walg.storage=\"azure\"",
+                "archive.walg.prefix=\"azure://backups/pg\"",
+                "archive.walg.storageAccount=\"pgbackups\"",
+                "archive.walg.identity.azureClientId=\"12345678-90ab-cdef-1234-567890abcdef\"",
+            ],
+            check: |m| {
+                assert_eq!(m.env("WALG_AZ_PREFIX"), "azure://backups/pg");
+                assert_eq!(m.env("AZURE_STORAGE_ACCOUNT"), "pgbackups");
+                assert_eq!(m.sts()["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"], "true");
+                let account = m.get("ServiceAccount", "postgres");
+                assert_eq!(
+                    account["metadata"]["annotations"]["azure.workload.identity/client-id"],
+                    "12345678-90ab-cdef-1234-567890abcdef"
+                );
+            },
+        },
     ]
 }
 

@@ -26,4 +26,5 @@ mod replication;
 mod secrets;
 mod tooling;
 mod values;
+mod walg;
 mod watch;
