@@ -26,18 +26,18 @@ pub fn print_findings(reports: &[EnvReport], annotations: bool) {
 }
 
 /// Fails when findings fail the command: any error, or any finding under `strict`.
-pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &str) -> Result<(), Error> {
+pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &'static str) -> Result<(), Error> {
     let failing: Vec<&EnvReport> = reports.iter().filter(|r| r.fails(strict)).collect();
     if failing.is_empty() {
         return Ok(());
     }
     let count = |s: Severity| failing.iter().flat_map(|r| &r.findings).filter(|f| f.severity == s).count();
-    let envs: Vec<&str> = failing.iter().map(|r| r.env.as_str()).collect();
-    let mut what = format!("{} error(s)", count(Severity::Error));
-    if strict {
-        let _ = write!(what, " and {} warning(s) (--strict)", count(Severity::Warning));
-    }
-    Err(Error::Failed(format!("output checks failed with {what} in {}; {consequence}", envs.join(", "))))
+    Err(Error::ChecksFailed {
+        envs: failing.iter().map(|r| r.env.clone()).collect(),
+        errors: count(Severity::Error),
+        strict_warnings: strict.then(|| count(Severity::Warning)),
+        consequence,
+    })
 }
 
 /// `pgrender check`: render in memory, check, compare with the committed tree.
@@ -73,7 +73,7 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
         if let Err(err) = &verdict {
             eprintln!("error: {err}\n");
         }
-        return Err(Error::Failed(format!("committed manifests are stale for {}", stale.join(", "))));
+        return Err(Error::StaleManifests { envs: stale });
     }
     verdict?;
     for report in &reports {

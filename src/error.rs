@@ -133,9 +133,28 @@ pub enum Error {
     /// The command was used wrongly.
     #[error(transparent)]
     Usage(#[from] UsageError),
-    /// Output checks or a drift comparison failed; their findings were printed already.
-    #[error("{0}")]
-    Failed(String),
+    /// Output checks failed; their findings were printed already.
+    #[error(
+        "output checks failed with {errors} error(s){} in {}; {consequence}",
+        strict_warnings.map(|n| format!(" and {n} warning(s) (--strict)")).unwrap_or_default(),
+        envs.join(", ")
+    )]
+    ChecksFailed {
+        /// The environments whose findings fail the command.
+        envs: Vec<String>,
+        /// How many errors they have.
+        errors: usize,
+        /// Under `--strict`, how many warnings (which fail the command too).
+        strict_warnings: Option<usize>,
+        /// What the failure means for the command's output, e.g. "nothing was written".
+        consequence: &'static str,
+    },
+    /// Committed manifests differ from what pgrender renders now; the diff was printed already.
+    #[error("committed manifests are stale for {}", envs.join(", "))]
+    StaleManifests {
+        /// The environments whose committed output is stale.
+        envs: Vec<String>,
+    },
     /// Several independent failures (e.g. one per environment).
     #[error("{} errors", .0.len())]
     Many(Vec<Error>),
@@ -194,6 +213,11 @@ impl Error {
             Error::Many(errors) if errors.iter().all(|e| e.exit_code() == 2) => 2,
             _ => 1,
         }
+    }
+
+    /// A TOML file that does not parse or does not deserialise, pointing at the parser's span.
+    pub fn toml(file: &SourceRef, err: &toml::de::Error) -> Error {
+        Error::Syntax { file: file.clone(), span: err.span().unwrap_or(0..0), message: err.message().to_string() }
     }
 
     /// Collapses a list of errors into one, or `None` when it is empty.
@@ -304,6 +328,24 @@ mod tests {
         assert_eq!(did_you_mean("ekss", ["eks", "gke"]).as_deref(), Some("eks"));
         assert_eq!(did_you_mean("replicsa", ["replicas", "image"]).as_deref(), Some("replicas"));
         assert_eq!(did_you_mean("zzz", ["eks", "gke"]), None);
+    }
+
+    #[test]
+    fn failed_checks_name_counts_environments_and_consequence() {
+        let failed = |strict_warnings| Error::ChecksFailed {
+            envs: vec!["dev".into(), "prod".into()],
+            errors: 1,
+            strict_warnings,
+            consequence: "nothing was written",
+        };
+        assert_eq!(failed(None).to_string(), "output checks failed with 1 error(s) in dev, prod; nothing was written");
+        assert_eq!(
+            failed(Some(2)).to_string(),
+            "output checks failed with 1 error(s) and 2 warning(s) (--strict) in dev, prod; nothing was written"
+        );
+        let stale = Error::StaleManifests { envs: vec!["dev".into(), "prod".into()] };
+        assert_eq!(stale.to_string(), "committed manifests are stale for dev, prod");
+        assert_eq!(stale.exit_code(), 1);
     }
 
     #[test]

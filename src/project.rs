@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, UsageError, did_you_mean};
-use crate::source::{Source, SourceRef, resolve};
+use crate::source::{Source, parse_toml, resolve};
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "pgrender.toml";
@@ -148,15 +148,6 @@ impl Project {
         }
         Ok(())
     }
-}
-
-/// Deserializes a small config file, pointing errors at their span.
-fn parse_toml<T: serde::de::DeserializeOwned>(source: &SourceRef) -> Result<T, Error> {
-    toml::from_str(&source.text).map_err(|err| Error::Syntax {
-        file: source.clone(),
-        span: err.span().unwrap_or(0..0),
-        message: err.message().to_string(),
-    })
 }
 
 /// Whether a file stem can name an environment: it becomes a folder under
