@@ -8,17 +8,16 @@ pub mod cross;
 pub mod kube_schema;
 pub mod report;
 pub mod rules;
-pub mod settings;
 mod workloads;
 
 use std::ops::Range;
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::environment::Environment;
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
 use crate::yaml::Node;
-pub use settings::Settings;
 
 use kube_schema::KubeSchemas;
 use rules::Rule;
@@ -115,7 +114,7 @@ impl Object<'_> {
 }
 
 /// Runs every check on one rendered environment; findings of disabled rules are dropped.
-pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
+pub fn check_env(env: &RenderedEnv, settings: &Environment) -> Vec<Finding> {
     let mut objects = Vec::new();
     for (file, rendered) in env.files.iter().enumerate() {
         for doc in &rendered.documents {
@@ -174,7 +173,7 @@ impl EnvReport {
     /// `template` finds a template's text by path, to name the template line.
     pub fn new(
         env: &RenderedEnv,
-        settings: &Settings,
+        settings: &Environment,
         out: &Path,
         template: impl Fn(&str) -> Option<SourceRef>,
     ) -> Self {

@@ -5,8 +5,9 @@
 use super::rules::{
     PG_IMAGE_TAG, PG_LIMITS, PG_PASSWORD, PG_PGDATA, PG_PROBES, PG_REPLICAS, PG_REQUESTS, PG_STORAGE_CLASS, PG_WORKLOAD,
 };
-use super::{Finding, Object, Settings};
+use super::{Finding, Object};
 use crate::diagnostic::Severity;
+use crate::environment::{Environment, Provider};
 use crate::yaml::{Node, Value};
 
 /// Image names (last path component, before the tag) of `PostgreSQL`.
@@ -19,7 +20,7 @@ const CACHE_IMAGES: &[&str] = &["redis", "valkey", "keydb"];
 const DEFAULT_PGDATA: &str = "/var/lib/postgresql/data";
 
 /// Runs the `PostgreSQL` and workload rules.
-pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     shared_claims(objects, out);
     for object in objects {
         storage_classes(object, objects, settings, out);
@@ -159,7 +160,7 @@ fn pgdata(object: &Object<'_>, path: &str, container: &Node, postgres: bool, out
     }
 }
 
-fn passwords(object: &Object<'_>, path: &str, container: &Node, settings: &Settings, out: &mut Vec<Finding>) {
+fn passwords(object: &Object<'_>, path: &str, container: &Node, settings: &Environment, out: &mut Vec<Finding>) {
     for (i, var) in env_vars(container).iter().enumerate() {
         let name = var.get("name").and_then(Node::as_str).unwrap_or_default().to_ascii_uppercase();
         let secret_like =
@@ -176,7 +177,7 @@ fn passwords(object: &Object<'_>, path: &str, container: &Node, settings: &Setti
             format!("`{name}` is set in plain text"),
         )
         .help("store it in a Secret and read it with valueFrom.secretKeyRef");
-        if settings.provider == "k3d" {
+        if settings.provider == Provider::K3d {
             finding.severity = Severity::Warning;
         }
         out.push(finding);
@@ -239,7 +240,7 @@ fn image_tag(object: &Object<'_>, path: &str, image: Option<&Node>, out: &mut Ve
     }
 }
 
-fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     let mut claims: Vec<(String, &Node)> = Vec::new();
     match object.kind {
         "PersistentVolumeClaim" => claims
@@ -259,7 +260,8 @@ fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Setti
     for (field, node) in claims {
         let Some(class) = node.as_str() else { continue };
         let in_tree = objects.iter().any(|o| o.kind == "StorageClass" && o.name == class);
-        if class.is_empty() || in_tree || settings.storage_classes.iter().any(|c| c == class) {
+        let offered = settings.storage_classes();
+        if class.is_empty() || in_tree || offered.contains(&class) {
             continue;
         }
         out.push(
@@ -273,7 +275,7 @@ fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Setti
             .help(format!(
                 "{} offers: {}; list this cluster's classes in `storageClasses` of the [environment] table",
                 settings.provider,
-                settings.storage_classes.join(", ")
+                offered.join(", ")
             )),
         );
     }
