@@ -45,9 +45,13 @@ fn stages(c: &mut Criterion) {
     let chart_values = &values.tree[&chart.meta.name];
     c.bench_function("templates/render", |b| b.iter(|| templates.render(black_box(chart_values), &context).unwrap()));
 
-    c.bench_function("pipeline/render_all", |b| b.iter(|| pipeline.render_all(black_box(&envs), &none).unwrap()));
+    // What `pgrender --all` runs between compiling and writing: merge, validate, render, check.
+    let out = pipeline.project.output.clone();
+    c.bench_function("pipeline/render_checked_all", |b| {
+        b.iter(|| pipeline.render_checked_all(black_box(&envs), &none, &out).unwrap());
+    });
 
-    let rendered = pipeline.render_all(&envs, &none).unwrap();
+    let (rendered, _): (Vec<_>, Vec<_>) = pipeline.render_checked_all(&envs, &none, &out).unwrap().into_iter().unzip();
     let environments: Vec<Environment> = envs.iter().map(|env| pipeline.values(env, &none).unwrap().1).collect();
     c.bench_function("checks/all-environments", |b| {
         b.iter(|| {

@@ -85,11 +85,12 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
 /// `pgrender diff`: unified diff against the files on disk or another environment.
 pub fn diff(config: DiffConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
-    let new = pipeline.render_env(&config.env, &config.overrides)?;
+    // The same render as every command; `diff` shows changes, not findings.
+    let (new, _) = pipeline.render_checked(&config.env, &config.overrides, &config.out)?;
     #[allow(clippy::single_match_else)] // two equal alternatives read better as a match
     let text = match &config.against {
         Some(other) => {
-            let old = pipeline.render_env(other, &config.overrides)?;
+            let (old, _) = pipeline.render_checked(other, &config.overrides, &config.out)?;
             let changes = drift::between(&old, &new);
             eprintln!("{:>10} {other} → {}: {}", "diff", config.env, describe(&changes));
             old.redactor.text(&new.redactor.text(&drift::unified(&changes, other, &config.env)))

@@ -135,14 +135,9 @@ impl Pipeline {
         Ok(values)
     }
 
-    /// Renders one environment.
-    pub fn render_env(&self, env: &str, overrides: &Overrides) -> Result<RenderedEnv, Error> {
-        let (values, environment) = self.values(env, overrides)?;
-        self.render_values(env, &values, &environment)
-    }
-
     /// Renders one environment and runs the output checks on it; the
-    /// report names files as they are written under `out`.
+    /// report names files as they are written under `out`. Every command
+    /// that renders, and the benchmarks, go through here.
     pub fn render_checked(
         &self,
         env: &str,
@@ -195,11 +190,6 @@ impl Pipeline {
         let mut rendered = RenderedEnv::new(env.to_string(), files);
         rendered.redactor = self.redactor(values);
         Ok(rendered)
-    }
-
-    /// Renders several environments in parallel; fails if any fails, reporting all.
-    pub fn render_all(&self, envs: &[String], overrides: &Overrides) -> Result<Vec<RenderedEnv>, Error> {
-        all_or_errors(parallel::map(envs, |env| self.render_env(env, overrides)))
     }
 
     /// Masks what the charts' schemas mark sensitive in `values`.
