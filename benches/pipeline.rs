@@ -10,6 +10,7 @@ use std::path::Path;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pgrender::check::check_env;
 use pgrender::environment::Environment;
+use pgrender::outdir::LOCK_WAIT;
 use pgrender::output::write_all;
 use pgrender::pipeline::{Overrides, Pipeline};
 use pgrender::project::Project;
@@ -65,7 +66,7 @@ fn stages(c: &mut Criterion) {
         b.iter_batched(
             || tempfile::tempdir().expect("temp dir"),
             |dir| {
-                write_all(dir.path(), black_box(&rendered)).unwrap();
+                write_all(dir.path(), black_box(&rendered), LOCK_WAIT).unwrap();
                 dir
             },
             BatchSize::PerIteration,

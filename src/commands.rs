@@ -44,7 +44,7 @@ fn render(config: RenderConfig) -> Result<(), Error> {
         // leaves stdout empty, which the Argo CD plugin relies on.
         return write_stdout(&rendered[0].stream());
     }
-    let changes = write_all(&config.out, &rendered)?;
+    let changes = write_all(&config.out, &rendered, config.lock_wait)?;
     for (env, changes) in rendered.iter().zip(changes) {
         eprintln!(
             "{:>10} {} → {} ({} files{})",

@@ -203,6 +203,16 @@ pub enum UsageError {
     /// `--set` without `KEY=VALUE` form.
     #[error("--set expects KEY=VALUE with a dotted key, got `{0}`")]
     BadSet(String),
+    /// An environment variable pgrender reads has a value it cannot use.
+    #[error("{name} must be {expected}, got `{value}`")]
+    BadEnvVar {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
 }
 
 impl Error {

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sha2::Digest as _;
 
@@ -94,10 +95,11 @@ impl Changes {
     }
 }
 
-/// Writes every environment under `out/<env>/`; on any error nothing is replaced.
-pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
+/// Writes every environment under `out/<env>/`; on any error nothing is
+/// replaced. Waits up to `lock_wait` for another writer of `out` to finish.
+pub fn write_all(out: &Path, envs: &[RenderedEnv], lock_wait: Duration) -> Result<Vec<Changes>, Error> {
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    let _lock = crate::outdir::lock(out)?;
+    let _lock = crate::outdir::lock(out, lock_wait)?;
     remove_leftovers(out)?;
     // Planning and staging touch only each environment's own folders, so
     // environments go in parallel; swapping in stays in order.
@@ -329,6 +331,7 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outdir::LOCK_WAIT;
 
     fn env(files: &[(&str, &str)]) -> RenderedEnv {
         RenderedEnv::new(
@@ -349,9 +352,9 @@ mod tests {
     fn writes_replaces_and_removes_stale_files() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path();
-        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a\n"), ("4-db/b.yaml", "b\n")])]).unwrap();
+        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a\n"), ("4-db/b.yaml", "b\n")])], LOCK_WAIT).unwrap();
         assert_eq!(changes[0].added, ["1-ns/a.yaml", "4-db/b.yaml"]);
-        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a2\n")])]).unwrap();
+        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a2\n")])], LOCK_WAIT).unwrap();
         assert_eq!(changes[0].changed, ["1-ns/a.yaml"]);
         assert_eq!(changes[0].removed, ["4-db/b.yaml"]);
         assert_eq!(fs::read_to_string(out.join("local/1-ns/a.yaml")).unwrap(), "a2\n");
@@ -366,10 +369,10 @@ mod tests {
     fn files_pgrender_did_not_write_are_kept_untouched() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path();
-        write_all(out, &[env(&[("a.yaml", "a\n")])]).unwrap();
+        write_all(out, &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap();
         fs::create_dir_all(out.join("local/extra")).unwrap();
         fs::write(out.join("local/extra/mine.yaml"), "mine\n").unwrap();
-        write_all(out, &[env(&[("a.yaml", "new\n")])]).unwrap();
+        write_all(out, &[env(&[("a.yaml", "new\n")])], LOCK_WAIT).unwrap();
         assert_eq!(fs::read_to_string(out.join("local/extra/mine.yaml")).unwrap(), "mine\n");
     }
 
@@ -378,7 +381,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir_all(tmp.path().join("local")).unwrap();
         fs::write(tmp.path().join("local/a.yaml"), "hand-written\n").unwrap();
-        let err = write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap_err();
+        let err = write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap_err();
         assert!(matches!(err, Error::ForeignFile { .. }));
         assert_eq!(fs::read_to_string(tmp.path().join("local/a.yaml")).unwrap(), "hand-written\n");
     }
@@ -387,9 +390,9 @@ mod tests {
     fn unchanged_output_is_not_rewritten() {
         let tmp = tempfile::tempdir().unwrap();
         let e = env(&[("a.yaml", "a\n")]);
-        write_all(tmp.path(), std::slice::from_ref(&e)).unwrap();
+        write_all(tmp.path(), std::slice::from_ref(&e), LOCK_WAIT).unwrap();
         let before = fs::metadata(tmp.path().join("local/a.yaml")).unwrap().modified().unwrap();
-        assert!(write_all(tmp.path(), &[e]).unwrap()[0].is_empty());
+        assert!(write_all(tmp.path(), &[e], LOCK_WAIT).unwrap()[0].is_empty());
         assert_eq!(fs::metadata(tmp.path().join("local/a.yaml")).unwrap().modified().unwrap(), before);
     }
 
@@ -397,7 +400,7 @@ mod tests {
     fn leftover_staging_folders_are_cleaned() {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir_all(tmp.path().join(".local.pgrender-staging/x")).unwrap();
-        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap();
         assert!(!tmp.path().join(".local.pgrender-staging").exists());
     }
 
@@ -407,7 +410,7 @@ mod tests {
         let old = tmp.path().join(".local.pgrender-staging.old");
         fs::create_dir_all(&old).unwrap();
         fs::write(old.join("mine.txt"), "kept\n").unwrap();
-        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap();
         assert_eq!(fs::read_to_string(tmp.path().join("local/mine.txt")).unwrap(), "kept\n");
         assert!(!old.exists());
     }
