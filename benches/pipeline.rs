@@ -8,9 +8,11 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use pgrender::check::{Settings, check_env};
+use pgrender::check::check_env;
+use pgrender::environment::Environment;
+use pgrender::outdir::LOCK_WAIT;
 use pgrender::output::write_all;
-use pgrender::pipeline::{ENVIRONMENT_KEY, Overrides, Pipeline};
+use pgrender::pipeline::{Overrides, Pipeline};
 use pgrender::project::Project;
 use pgrender::render::ChartTemplates;
 use pgrender::schema::Schema;
@@ -41,21 +43,23 @@ fn stages(c: &mut Criterion) {
     c.bench_function("templates/compile", |b| b.iter(|| ChartTemplates::load(black_box(&chart)).unwrap()));
 
     let templates = ChartTemplates::load(&chart).unwrap();
-    let (values, context) = pipeline.values(env, &none).unwrap();
+    let (values, environment) = pipeline.values(env, &none).unwrap();
+    let context = environment.context(env);
     let chart_values = &values.tree[&chart.meta.name];
     c.bench_function("templates/render", |b| b.iter(|| templates.render(black_box(chart_values), &context).unwrap()));
 
-    c.bench_function("pipeline/render_all", |b| b.iter(|| pipeline.render_all(black_box(&envs), &none).unwrap()));
+    // What `pgrender --all` runs between compiling and writing: merge, validate, render, check.
+    let out = pipeline.project.output.clone();
+    c.bench_function("pipeline/render_checked_all", |b| {
+        b.iter(|| pipeline.render_checked_all(black_box(&envs), &none, &out).unwrap());
+    });
 
-    let rendered = pipeline.render_all(&envs, &none).unwrap();
-    let settings: Vec<Settings> = envs
-        .iter()
-        .map(|env| Settings::from_environment(&pipeline.merge(env, &none).unwrap().tree[ENVIRONMENT_KEY]))
-        .collect();
+    let (rendered, _): (Vec<_>, Vec<_>) = pipeline.render_checked_all(&envs, &none, &out).unwrap().into_iter().unzip();
+    let environments: Vec<Environment> = envs.iter().map(|env| pipeline.values(env, &none).unwrap().1).collect();
     c.bench_function("checks/all-environments", |b| {
         b.iter(|| {
-            for (env, settings) in rendered.iter().zip(&settings) {
-                assert!(check_env(black_box(env), settings).is_empty(), "the default project passes its checks");
+            for (env, environment) in rendered.iter().zip(&environments) {
+                assert!(check_env(black_box(env), environment).is_empty(), "the default project passes its checks");
             }
         });
     });
@@ -64,7 +68,7 @@ fn stages(c: &mut Criterion) {
         b.iter_batched(
             || tempfile::tempdir().expect("temp dir"),
             |dir| {
-                write_all(dir.path(), black_box(&rendered)).unwrap();
+                write_all(dir.path(), black_box(&rendered), LOCK_WAIT).unwrap();
                 dir
             },
             BatchSize::PerIteration,

@@ -27,18 +27,18 @@ pub fn print_findings(reports: &[EnvReport], annotations: bool) {
 }
 
 /// Fails when findings fail the command: any error, or any finding under `strict`.
-pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &str) -> Result<(), Error> {
+pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &'static str) -> Result<(), Error> {
     let failing: Vec<&EnvReport> = reports.iter().filter(|r| r.fails(strict)).collect();
     if failing.is_empty() {
         return Ok(());
     }
     let count = |s: Severity| failing.iter().flat_map(|r| &r.findings).filter(|f| f.severity == s).count();
-    let envs: Vec<&str> = failing.iter().map(|r| r.env.as_str()).collect();
-    let mut what = format!("{} error(s)", count(Severity::Error));
-    if strict {
-        let _ = write!(what, " and {} warning(s) (--strict)", count(Severity::Warning));
-    }
-    Err(Error::Failed(format!("output checks failed with {what} in {}; {consequence}", envs.join(", "))))
+    Err(Error::ChecksFailed {
+        envs: failing.iter().map(|r| r.env.clone()).collect(),
+        errors: count(Severity::Error),
+        strict_warnings: strict.then(|| count(Severity::Warning)),
+        consequence,
+    })
 }
 
 /// `pgrender check`: render in memory, check, compare with the committed tree.
@@ -116,12 +116,12 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
         }
         let mut problems = Vec::new();
         if !stale.is_empty() {
-            problems.push(format!("committed manifests are stale for {}", stale.join(", ")));
+            problems.push(Error::StaleManifests { envs: stale.iter().map(|env| (*env).to_string()).collect() });
         }
         if !unrendered.is_empty() {
-            problems.push(format!("nothing is rendered yet for {}", unrendered.join(", ")));
+            problems.push(Error::NotRendered { envs: unrendered.iter().map(|env| (*env).to_string()).collect() });
         }
-        return Err(Error::Failed(problems.join("; ")));
+        return Err(Error::collect(problems).expect("stale or unrendered environments"));
     }
     verdict?;
     for report in &reports {
@@ -209,10 +209,11 @@ pub fn diff(config: DiffConfig) -> Result<(), Error> {
     let pipeline = Pipeline::compile(config.project)?;
     let mut text = String::new();
     let mut differing = Vec::new();
+    // The same render as every command; `diff` shows changes, not findings.
     if let Some(other) = &config.against {
         let env = &config.envs[0];
-        let new = pipeline.render_env(env, &config.overrides)?;
-        let old = pipeline.render_env(other, &config.overrides)?;
+        let (new, _) = pipeline.render_checked(env, &config.overrides, &config.out)?;
+        let (old, _) = pipeline.render_checked(other, &config.overrides, &config.out)?;
         let changes = drift::between(&old, &new);
         eprintln!("{:>10} {other} → {env}: {}", "diff", describe(&changes));
         text = old.redactor.text(&new.redactor.text(&drift::unified(&changes, other, env)));
@@ -220,7 +221,7 @@ pub fn diff(config: DiffConfig) -> Result<(), Error> {
             differing.push(env.clone());
         }
     } else {
-        for new in pipeline.render_all(&config.envs, &config.overrides)? {
+        for (new, _) in pipeline.render_checked_all(&config.envs, &config.overrides, &config.out)? {
             let dir = config.out.join(&new.name);
             let changes = drift::against_disk(&dir, &new)?;
             eprintln!("{:>10} {} → rendered: {}", "diff", display_path(&dir), describe(&changes));

@@ -50,7 +50,7 @@ fn render(config: RenderConfig) -> Result<(), Error> {
     let sums = config.destination == (Destination::Files { sums: true });
     let sums_path = config.out.join(SUMS);
     let had_sums = sums_path.is_file();
-    let changes = write_tree(&config.out, &rendered, sums)?;
+    let changes = write_tree(&config.out, &rendered, sums, config.lock_wait)?;
     for (env, changes) in rendered.iter().zip(changes) {
         eprintln!(
             "{:>10} {} → {} ({} files{})",

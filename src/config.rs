@@ -3,6 +3,7 @@
 //! Nothing downstream reads flags.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::cli::{
     CheckArgs, Cli, Command, DiffArgs, DocsArgs, FindingsFormat, Format, GenerateArgs, GraphArgs, GraphFormat,
@@ -10,6 +11,7 @@ use crate::cli::{
 };
 use crate::error::{Error, UsageError, did_you_mean};
 use crate::generated::Mode;
+use crate::outdir::{LOCK_WAIT, LOCK_WAIT_VAR};
 use crate::pipeline::Overrides;
 use crate::project::Chart;
 use crate::project::Project;
@@ -100,6 +102,8 @@ pub struct RenderConfig {
     pub strict: bool,
     /// Also print GitHub Actions annotations (`GITHUB_ACTIONS=true`).
     pub annotations: bool,
+    /// How long to wait for another writer of the output folder.
+    pub lock_wait: Duration,
 }
 
 /// Where `render` puts its result.
@@ -178,6 +182,8 @@ pub struct WatchConfig {
     pub diff: bool,
     /// Command to run after each successful render.
     pub exec: Option<String>,
+    /// How long to wait for another writer of the output folder.
+    pub lock_wait: Duration,
 }
 
 impl Action {
@@ -240,6 +246,7 @@ impl RenderConfig {
             destination: if args.stdout { Destination::Stdout } else { Destination::Files { sums: args.manifest } },
             strict: args.strict,
             annotations: annotations(),
+            lock_wait: lock_wait()?,
         })
     }
 }
@@ -256,6 +263,7 @@ impl WatchConfig {
             out: args.out.map(|o| resolve(&cwd, &o)),
             diff: args.diff,
             exec: args.exec,
+            lock_wait: lock_wait()?,
         })
     }
 }
@@ -318,6 +326,22 @@ fn out_dir(project: &Project, out: Option<PathBuf>) -> Result<PathBuf, Error> {
 /// Whether to print GitHub Actions annotations: running in GitHub Actions.
 fn annotations() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// How long a writer waits for the output folder's lock: [`LOCK_WAIT`], or
+/// `PGRENDER_LOCK_WAIT_MS` milliseconds (tests shorten it to stay fast).
+fn lock_wait() -> Result<Duration, Error> {
+    let Some(value) = std::env::var_os(LOCK_WAIT_VAR) else { return Ok(LOCK_WAIT) };
+    let text = value.to_string_lossy();
+    match text.trim().parse() {
+        Ok(millis) => Ok(Duration::from_millis(millis)),
+        Err(_) => Err(UsageError::BadEnvVar {
+            name: LOCK_WAIT_VAR,
+            value: text.into_owned(),
+            expected: "a whole number of milliseconds",
+        }
+        .into()),
+    }
 }
 
 /// Loads the project and resolves the environment selection.

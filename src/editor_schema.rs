@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::environment;
 use crate::error::Error;
-use crate::pipeline::ENVIRONMENT_KEY;
 use crate::project::Project;
 use crate::schema::Schema;
 
@@ -16,11 +16,11 @@ pub const PATH: &str = "schema/environment-file.schema.json";
 
 /// The combined schema as pretty-printed JSON with a trailing newline.
 pub fn environment_file_schema(project: &Project) -> Result<String, Error> {
-    let mut environment: Value = serde_json::from_str(include_str!("environment.schema.json"))
-        .expect("the built-in environment schema is valid JSON");
+    let mut environment: Value =
+        serde_json::from_str(environment::SCHEMA).expect("the built-in environment schema is valid JSON");
     strip_root_keywords(&mut environment);
     let mut properties = Map::new();
-    properties.insert(ENVIRONMENT_KEY.to_string(), environment);
+    properties.insert(environment::KEY.to_string(), environment);
     for chart in &project.charts {
         let mut doc = Schema::compile(chart.confine.read(&chart.schema)?)?.doc;
         strip_root_keywords(&mut doc);

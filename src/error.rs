@@ -151,9 +151,34 @@ pub enum Error {
     /// The command was used wrongly.
     #[error(transparent)]
     Usage(#[from] UsageError),
-    /// Output checks or a drift comparison failed; their findings were printed already.
-    #[error("{0}")]
-    Failed(String),
+    /// Output checks failed; their findings were printed already.
+    #[error(
+        "output checks failed with {errors} error(s){} in {}; {consequence}",
+        strict_warnings.map(|n| format!(" and {n} warning(s) (--strict)")).unwrap_or_default(),
+        envs.join(", ")
+    )]
+    ChecksFailed {
+        /// The environments whose findings fail the command.
+        envs: Vec<String>,
+        /// How many errors they have.
+        errors: usize,
+        /// Under `--strict`, how many warnings (which fail the command too).
+        strict_warnings: Option<usize>,
+        /// What the failure means for the command's output, e.g. "nothing was written".
+        consequence: &'static str,
+    },
+    /// Committed manifests differ from what pgrender renders now; the diff was printed already.
+    #[error("committed manifests are stale for {}", envs.join(", "))]
+    StaleManifests {
+        /// The environments whose committed output is stale.
+        envs: Vec<String>,
+    },
+    /// Nothing of these environments was ever written to the output folder.
+    #[error("nothing is rendered yet for {}", envs.join(", "))]
+    NotRendered {
+        /// The environments with no rendered output.
+        envs: Vec<String>,
+    },
     /// `diff --exit-code` found differences in these environments; the diff is the report.
     #[error("{} differ", .0.join(", "))]
     Differences(Vec<String>),
@@ -224,6 +249,16 @@ pub enum UsageError {
     /// `--set` without `KEY=VALUE` form.
     #[error("--set expects KEY=VALUE with a dotted key, got `{0}`")]
     BadSet(String),
+    /// An environment variable pgrender reads has a value it cannot use.
+    #[error("{name} must be {expected}, got `{value}`")]
+    BadEnvVar {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
 }
 
 impl Error {
@@ -234,6 +269,11 @@ impl Error {
             Error::Many(errors) if errors.iter().all(|e| e.exit_code() == 2) => 2,
             _ => 1,
         }
+    }
+
+    /// A TOML file that does not parse or does not deserialise, pointing at the parser's span.
+    pub fn toml(file: &SourceRef, err: &toml::de::Error) -> Error {
+        Error::Syntax { file: file.clone(), span: err.span().unwrap_or(0..0), message: err.message().to_string() }
     }
 
     /// Collapses a list of errors into one, or `None` when it is empty.
@@ -364,6 +404,27 @@ mod tests {
         assert_eq!(did_you_mean("ekss", ["eks", "gke"]).as_deref(), Some("eks"));
         assert_eq!(did_you_mean("replicsa", ["replicas", "image"]).as_deref(), Some("replicas"));
         assert_eq!(did_you_mean("zzz", ["eks", "gke"]), None);
+    }
+
+    #[test]
+    fn failed_checks_name_counts_environments_and_consequence() {
+        let failed = |strict_warnings| Error::ChecksFailed {
+            envs: vec!["dev".into(), "prod".into()],
+            errors: 1,
+            strict_warnings,
+            consequence: "nothing was written",
+        };
+        assert_eq!(failed(None).to_string(), "output checks failed with 1 error(s) in dev, prod; nothing was written");
+        assert_eq!(
+            failed(Some(2)).to_string(),
+            "output checks failed with 1 error(s) and 2 warning(s) (--strict) in dev, prod; nothing was written"
+        );
+        let stale = Error::StaleManifests { envs: vec!["dev".into(), "prod".into()] };
+        assert_eq!(stale.to_string(), "committed manifests are stale for dev, prod");
+        assert_eq!(stale.exit_code(), 1);
+        let unrendered = Error::NotRendered { envs: vec!["dev".into()] };
+        assert_eq!(unrendered.to_string(), "nothing is rendered yet for dev");
+        assert_eq!(unrendered.exit_code(), 1);
     }
 
     #[test]

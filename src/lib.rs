@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod docs;
 pub mod drift;
 pub mod editor_schema;
+pub mod environment;
 pub mod error;
 pub mod filters;
 pub mod generated;

@@ -14,6 +14,9 @@ use crate::output::{RECORD, SUMS, is_sums};
 /// writes in milliseconds, so waiting this long means something is stuck.
 pub const LOCK_WAIT: Duration = Duration::from_secs(2);
 
+/// The environment variable that replaces [`LOCK_WAIT`], in milliseconds.
+pub const LOCK_WAIT_VAR: &str = "PGRENDER_LOCK_WAIT_MS";
+
 /// Refuses output folders that pgrender must not fill without `--force`;
 /// `envs` are the project's environment names (the folders output has).
 pub fn check_out(out: &Path, project_root: &Path, envs: &[String], force: bool) -> Result<(), Error> {
@@ -67,13 +70,13 @@ pub struct OutLock {
     _file: File,
 }
 
-/// Takes the output folder's lock, waiting up to [`LOCK_WAIT`] for another writer.
+/// Takes the output folder's lock, waiting up to `wait` for another writer.
 ///
 /// The lock is an advisory `flock` on the folder itself, so it leaves no
 /// file behind in the output.
-pub fn lock(out: &Path) -> Result<OutLock, Error> {
+pub fn lock(out: &Path, wait: Duration) -> Result<OutLock, Error> {
     let file = File::open(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    let deadline = Instant::now() + LOCK_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(OutLock { _file: file }),
@@ -93,12 +96,27 @@ mod tests {
     #[test]
     fn a_second_writer_is_refused_while_the_first_holds_the_lock() {
         let tmp = tempfile::tempdir().unwrap();
-        let first = lock(tmp.path()).unwrap();
+        let wait = Duration::from_millis(100);
+        let first = lock(tmp.path(), wait).unwrap();
         let started = Instant::now();
-        assert!(matches!(lock(tmp.path()), Err(Error::Locked { .. })));
-        assert!(started.elapsed() >= LOCK_WAIT);
+        assert!(matches!(lock(tmp.path(), wait), Err(Error::Locked { .. })));
+        assert!(started.elapsed() >= wait);
         drop(first);
-        lock(tmp.path()).unwrap();
+        lock(tmp.path(), wait).unwrap();
+    }
+
+    #[test]
+    fn a_second_writer_gets_the_lock_once_the_first_lets_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let first = lock(tmp.path(), LOCK_WAIT).unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(first);
+        });
+        let started = Instant::now();
+        lock(tmp.path(), LOCK_WAIT).unwrap();
+        assert!(started.elapsed() < LOCK_WAIT, "the waiter noticed the release only at its deadline");
+        release.join().unwrap();
     }
 
     #[test]

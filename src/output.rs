@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sha2::Digest as _;
 
@@ -91,16 +92,17 @@ impl Changes {
 
 /// Writes every environment under `out/<env>/`; on any error nothing is
 /// replaced. A `SHA256SUMS` written by an earlier `--manifest` is kept current.
-pub fn write_all(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
-    write_tree(out, envs, false)
+/// Waits up to `lock_wait` for another writer of `out` to finish.
+pub fn write_all(out: &Path, envs: &[RenderedEnv], lock_wait: Duration) -> Result<Vec<Changes>, Error> {
+    write_tree(out, envs, false, lock_wait)
 }
 
 /// [`write_all`], then writes `SHA256SUMS` for the whole tree when `sums`
 /// asks for it or one is there already: a checksum file that no longer
 /// matches its tree would fail `sha256sum -c` after every later render.
-pub fn write_tree(out: &Path, envs: &[RenderedEnv], sums: bool) -> Result<Vec<Changes>, Error> {
+pub fn write_tree(out: &Path, envs: &[RenderedEnv], sums: bool, lock_wait: Duration) -> Result<Vec<Changes>, Error> {
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    let _lock = crate::outdir::lock(out)?;
+    let _lock = crate::outdir::lock(out, lock_wait)?;
     let changes = write_locked(out, envs)?;
     if sums || out.join(SUMS).is_file() {
         write_sums(out)?;
@@ -384,6 +386,7 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outdir::LOCK_WAIT;
 
     fn env(files: &[(&str, &str)]) -> RenderedEnv {
         RenderedEnv::new(
@@ -404,9 +407,9 @@ mod tests {
     fn writes_replaces_and_removes_stale_files() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path();
-        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a\n"), ("4-db/b.yaml", "b\n")])]).unwrap();
+        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a\n"), ("4-db/b.yaml", "b\n")])], LOCK_WAIT).unwrap();
         assert_eq!(changes[0].added, ["1-ns/a.yaml", "4-db/b.yaml"]);
-        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a2\n")])]).unwrap();
+        let changes = write_all(out, &[env(&[("1-ns/a.yaml", "a2\n")])], LOCK_WAIT).unwrap();
         assert_eq!(changes[0].changed, ["1-ns/a.yaml"]);
         assert_eq!(changes[0].removed, ["4-db/b.yaml"]);
         assert_eq!(fs::read_to_string(out.join("local/1-ns/a.yaml")).unwrap(), "a2\n");
@@ -421,10 +424,10 @@ mod tests {
     fn files_pgrender_did_not_write_are_kept_untouched() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path();
-        write_all(out, &[env(&[("a.yaml", "a\n")])]).unwrap();
+        write_all(out, &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap();
         fs::create_dir_all(out.join("local/extra")).unwrap();
         fs::write(out.join("local/extra/mine.yaml"), "mine\n").unwrap();
-        write_all(out, &[env(&[("a.yaml", "new\n")])]).unwrap();
+        write_all(out, &[env(&[("a.yaml", "new\n")])], LOCK_WAIT).unwrap();
         assert_eq!(fs::read_to_string(out.join("local/extra/mine.yaml")).unwrap(), "mine\n");
     }
 
@@ -433,7 +436,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir_all(tmp.path().join("local")).unwrap();
         fs::write(tmp.path().join("local/a.yaml"), "hand-written\n").unwrap();
-        let err = write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap_err();
+        let err = write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap_err();
         assert!(matches!(err, Error::ForeignFile { .. }));
         assert_eq!(fs::read_to_string(tmp.path().join("local/a.yaml")).unwrap(), "hand-written\n");
     }
@@ -442,9 +445,9 @@ mod tests {
     fn unchanged_output_is_not_rewritten() {
         let tmp = tempfile::tempdir().unwrap();
         let e = env(&[("a.yaml", "a\n")]);
-        write_all(tmp.path(), std::slice::from_ref(&e)).unwrap();
+        write_all(tmp.path(), std::slice::from_ref(&e), LOCK_WAIT).unwrap();
         let before = fs::metadata(tmp.path().join("local/a.yaml")).unwrap().modified().unwrap();
-        assert!(write_all(tmp.path(), &[e]).unwrap()[0].is_empty());
+        assert!(write_all(tmp.path(), &[e], LOCK_WAIT).unwrap()[0].is_empty());
         assert_eq!(fs::metadata(tmp.path().join("local/a.yaml")).unwrap().modified().unwrap(), before);
     }
 
@@ -452,7 +455,7 @@ mod tests {
     fn leftover_staging_folders_are_cleaned() {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir_all(tmp.path().join(".local.pgrender-staging/x")).unwrap();
-        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap();
         assert!(!tmp.path().join(".local.pgrender-staging").exists());
     }
 
@@ -462,7 +465,7 @@ mod tests {
         let old = tmp.path().join(".local.pgrender-staging.old");
         fs::create_dir_all(&old).unwrap();
         fs::write(old.join("mine.txt"), "kept\n").unwrap();
-        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])]).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "a\n")])], LOCK_WAIT).unwrap();
         assert_eq!(fs::read_to_string(tmp.path().join("local/mine.txt")).unwrap(), "kept\n");
         assert!(!old.exists());
     }
@@ -480,7 +483,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let mut eks = env(&[("4-db/b.yaml", "b\n"), ("1-ns/a.yaml", "a\n")]);
         eks.name = "eks".into();
-        write_tree(tmp.path(), &[env(&[("a.yaml", "a\n")]), eks], true).unwrap();
+        write_tree(tmp.path(), &[env(&[("a.yaml", "a\n")]), eks], true, LOCK_WAIT).unwrap();
         let lines: Vec<String> =
             fs::read_to_string(tmp.path().join(SUMS)).unwrap().lines().map(str::to_string).collect();
         let a = hex_sha256(b"a\n");
@@ -497,8 +500,8 @@ mod tests {
     #[test]
     fn an_existing_sums_file_follows_every_later_write() {
         let tmp = tempfile::tempdir().unwrap();
-        write_tree(tmp.path(), &[env(&[("a.yaml", "a\n")])], true).unwrap();
-        write_all(tmp.path(), &[env(&[("a.yaml", "changed\n")])]).unwrap();
+        write_tree(tmp.path(), &[env(&[("a.yaml", "a\n")])], true, LOCK_WAIT).unwrap();
+        write_all(tmp.path(), &[env(&[("a.yaml", "changed\n")])], LOCK_WAIT).unwrap();
         let sums = fs::read_to_string(tmp.path().join(SUMS)).unwrap();
         assert_eq!(sums, format!("{}  local/a.yaml\n", hex_sha256(b"changed\n")));
     }

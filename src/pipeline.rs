@@ -6,22 +6,20 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::check::{EnvReport, Settings};
+use crate::check::EnvReport;
 use crate::collision::{self, Output};
 use crate::diagnostic::Diagnostic;
+use crate::environment::{self, Environment, KEY as ENVIRONMENT_KEY};
 use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
 use crate::output::RenderedEnv;
 use crate::parallel;
 use crate::project::{Chart, Project};
 use crate::redact::{Redactor, Step, sensitive_patterns};
-use crate::render::{ChartTemplates, EnvContext};
+use crate::render::ChartTemplates;
 use crate::schema::{Schema, Violation, ViolationKind};
 use crate::source::{Source, SourceRef};
 use crate::values::{LayerKind, Seg, Values};
-
-/// The key of the environment table in environment files.
-pub const ENVIRONMENT_KEY: &str = "environment";
 
 /// Value layers given on the command line, above the environment file.
 #[derive(Debug, Clone, Default)]
@@ -57,18 +55,6 @@ fn compile_chart(chart: &Chart) -> Result<CompiledChart, Error> {
     Ok(CompiledChart { defaults, schema, templates, chart: chart.clone() })
 }
 
-/// The schema of environment files' `[environment]` table.
-const ENVIRONMENT_SCHEMA: &str = include_str!("environment.schema.json");
-
-/// The validator of [`ENVIRONMENT_SCHEMA`], generated at build time.
-#[jsonschema::validator(
-    path = "src/environment.schema.json",
-    draft = Draft202012,
-    pattern_options = { engine = regex },
-    methods = { is_valid = false, validate = false }
-)]
-struct EnvironmentSchema;
-
 /// A project with every schema and template compiled, ready to render.
 pub struct Pipeline {
     /// The project.
@@ -87,8 +73,7 @@ impl Pipeline {
     /// start-up, so it goes on in the background: see [`Schema::load_in_background`].
     pub fn compile(project: Project) -> Result<Pipeline, Error> {
         let compiled: Vec<_> = project.charts.iter().map(compile_chart).collect();
-        let environment_schema =
-            Schema::embedded("<pgrender environment schema>", ENVIRONMENT_SCHEMA, EnvironmentSchema::iter_errors);
+        let environment_schema = environment::schema();
         let mut charts = Vec::new();
         let mut errors = Vec::new();
         for compiled in compiled {
@@ -120,12 +105,24 @@ impl Pipeline {
         Ok(Pipeline { project, charts, environment_schema, shared, sensitive })
     }
 
-    /// Merges and validates the values of environment `env`.
-    pub fn values(&self, env: &str, overrides: &Overrides) -> Result<(Values, EnvContext), Error> {
+    /// Merges and validates the values of environment `env`; with them, its typed `[environment]` table.
+    pub fn values(&self, env: &str, overrides: &Overrides) -> Result<(Values, Environment), Error> {
         let values = self.merge(env, overrides)?;
         self.check_values(&values, env)?;
-        let context = env_context(env, &values);
-        Ok((values, context))
+        let environment = self.environment(&values)?;
+        Ok((values, environment))
+    }
+
+    /// The typed `[environment]` table of `values`. Its validator is built
+    /// into the binary, so this never waits for a chart's schema to compile.
+    fn environment(&self, values: &Values) -> Result<Environment, Error> {
+        if let Some(table) = values.tree.get(ENVIRONMENT_KEY)
+            && self.environment_schema.violations(table)?.is_empty()
+        {
+            return Environment::from_validated(table);
+        }
+        // What is missing or wrong is reported in full, with the charts' values, by `check_values`.
+        Err(Error::Reported(vec![Diagnostic::error(format!("no valid [{ENVIRONMENT_KEY}] table"))]))
     }
 
     /// Fails with every schema violation of `values`.
@@ -151,14 +148,9 @@ impl Pipeline {
         Ok(values)
     }
 
-    /// Renders one environment.
-    pub fn render_env(&self, env: &str, overrides: &Overrides) -> Result<RenderedEnv, Error> {
-        let (values, context) = self.values(env, overrides)?;
-        self.render_values(env, &values, &context)
-    }
-
     /// Renders one environment and runs the output checks on it; the
-    /// report names files as they are written under `out`.
+    /// report names files as they are written under `out`. Every command
+    /// that renders, and the benchmarks, go through here.
     pub fn render_checked(
         &self,
         env: &str,
@@ -166,12 +158,13 @@ impl Pipeline {
         out: &Path,
     ) -> Result<(RenderedEnv, EnvReport), Error> {
         let values = self.merge(env, overrides)?;
-        // Rendered and checked before validation, which may wait for a schema
-        // still compiling; none of it is used unless the values are valid.
-        let checked = self.render_values(env, &values, &env_context(env, &values)).map(|rendered| {
-            let settings = Settings::from_environment(values.tree.get(ENVIRONMENT_KEY).unwrap_or(&Value::Null));
-            let report = EnvReport::new(&rendered, &settings, out, |template| self.template_source(template));
-            (rendered, report)
+        // Rendered and checked before the charts' values are validated, which
+        // may wait for a schema still compiling; none of it is used unless
+        // every value is valid.
+        let checked = self.environment(&values).and_then(|environment| {
+            let rendered = self.render_values(env, &values, &environment)?;
+            let report = EnvReport::new(&rendered, &environment, out, |template| self.template_source(template));
+            Ok((rendered, report))
         });
         self.check_values(&values, env)?;
         checked
@@ -192,13 +185,14 @@ impl Pipeline {
         self.charts.iter().flat_map(|c| c.templates.sources().values()).find(|s| s.name == name).cloned()
     }
 
-    fn render_values(&self, env: &str, values: &Values, context: &EnvContext) -> Result<RenderedEnv, Error> {
+    fn render_values(&self, env: &str, values: &Values, environment: &Environment) -> Result<RenderedEnv, Error> {
+        let context = environment.context(env);
         let mut files = Vec::new();
         let mut errors = Vec::new();
         for chart in &self.charts {
             let chart_values =
                 values.tree.get(&chart.chart.meta.name).cloned().unwrap_or(Value::Object(serde_json::Map::new()));
-            match chart.templates.render(&chart_values, context) {
+            match chart.templates.render(&chart_values, &context) {
                 Ok(rendered) => files.extend(rendered),
                 Err(e) => errors.push(e),
             }
@@ -209,11 +203,6 @@ impl Pipeline {
         let mut rendered = RenderedEnv::new(env.to_string(), files);
         rendered.redactor = self.redactor(values);
         Ok(rendered)
-    }
-
-    /// Renders several environments in parallel; fails if any fails, reporting all.
-    pub fn render_all(&self, envs: &[String], overrides: &Overrides) -> Result<Vec<RenderedEnv>, Error> {
-        all_or_errors(parallel::map(envs, |env| self.render_env(env, overrides)))
     }
 
     /// Masks what the charts' schemas mark sensitive in `values`.
@@ -290,13 +279,6 @@ impl Pipeline {
         }
         Ok(diagnostics)
     }
-}
-
-/// What templates know of the environment they render for.
-fn env_context(env: &str, values: &Values) -> EnvContext {
-    let table = values.tree.get(ENVIRONMENT_KEY);
-    let text = |key: &str| table.and_then(|t| t[key].as_str()).unwrap_or_default().to_string();
-    EnvContext { name: env.to_string(), provider: text("provider"), kubernetes: text("kubernetes") }
 }
 
 /// Every value, or every error when any result failed.

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use crate::confine::{Confine, Named};
 use crate::error::{Error, UsageError, did_you_mean};
-use crate::source::{SourceRef, resolve};
+use crate::source::{parse_toml, resolve};
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "pgrender.toml";
@@ -179,15 +179,6 @@ impl Project {
         }
         Ok(())
     }
-}
-
-/// Deserializes a small config file, pointing errors at their span.
-fn parse_toml<T: serde::de::DeserializeOwned>(source: &SourceRef) -> Result<T, Error> {
-    toml::from_str(&source.text).map_err(|err| Error::Syntax {
-        file: source.clone(),
-        span: err.span().unwrap_or(0..0),
-        message: err.message().to_string(),
-    })
 }
 
 /// Whether a file stem can name an environment: it becomes a folder under

@@ -58,6 +58,11 @@ impl fmt::Display for Source {
     }
 }
 
+/// Deserialises a TOML text; a syntax or type error points at its span.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(source: &SourceRef) -> Result<T, Error> {
+    toml::from_str(&source.text).map_err(|err| Error::toml(source, &err))
+}
+
 /// A path as users should see it: relative to the working directory when it
 /// lies below it, unchanged otherwise.
 pub fn display_path(path: &Path) -> String {

@@ -14,7 +14,7 @@ use crate::generated::{self, Mode, Outcome};
 use crate::init;
 use crate::project::{Chart, Project};
 use crate::schema::Schema;
-use crate::source::display_path;
+use crate::source::{display_path, parse_toml};
 
 /// `init`: writes the starter project and says what to run next.
 pub fn init(dir: &Path, force: bool) -> Result<(), Error> {
@@ -140,11 +140,7 @@ pub fn man(out: Option<&Path>) -> Result<(), Error> {
 /// The chart's `values.toml` as JSON, for the defaults column.
 fn chart_defaults(chart: &Chart) -> Result<serde_json::Value, Error> {
     let source = chart.confine.read(&chart.dir.join("values.toml"))?;
-    toml::from_str(&source.text).map_err(|err| Error::Syntax {
-        span: err.span().unwrap_or(0..0),
-        message: err.message().to_string(),
-        file: source.clone(),
-    })
+    parse_toml(&source)
 }
 
 /// `path` relative to the project root with `/` separators, so generated text

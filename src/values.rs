@@ -98,7 +98,7 @@ pub struct Values {
 impl Values {
     /// Parses a TOML layer and merges it on top, under `prefix`.
     pub fn apply_toml(&mut self, kind: LayerKind, source: SourceRef, prefix: &[&str]) -> Result<(), Error> {
-        let table = DeTable::parse(&source.text).map_err(|err| syntax_error(&source, &err))?;
+        let table = DeTable::parse(&source.text).map_err(|err| Error::toml(&source, &err))?;
         let layer = self.layers.len();
         let mut entries = Vec::new();
         let mut path: KeyPath = prefix.iter().map(|k| Seg::Key((*k).to_string())).collect();
@@ -223,10 +223,6 @@ fn deep_merge(base: &mut Map<String, Value>, new: Map<String, Value>) {
             }
         }
     }
-}
-
-fn syntax_error(source: &SourceRef, err: &toml::de::Error) -> Error {
-    Error::Syntax { file: source.clone(), span: err.span().unwrap_or(0..0), message: err.message().to_string() }
 }
 
 fn convert_table(

@@ -5,14 +5,15 @@
 use std::collections::BTreeMap;
 
 use super::rules::{X_NAMESPACE, X_REFERENCE, X_SELECTOR, X_SERVICE, X_VOLUME};
-use super::{Finding, Object, Settings};
+use super::{Finding, Object};
+use crate::environment::Environment;
 use crate::yaml::Node;
 
 /// Namespaces every cluster has.
 const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// Runs the cross-object checks.
-pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     statefulset_services(objects, out);
     selectors(objects, out);
     namespaces(objects, settings, out);
@@ -124,7 +125,7 @@ fn selectors(objects: &[Object<'_>], out: &mut Vec<Finding>) {
     }
 }
 
-fn namespaces(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+fn namespaces(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     for object in objects.iter().filter(|o| o.is_namespaced()) {
         let Some(ns) = object.namespace else { continue };
         let created = objects.iter().any(|o| o.kind == "Namespace" && o.name == ns);
@@ -180,7 +181,7 @@ fn volume_mounts(object: &Object<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn references(object: &Object<'_>, objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+fn references(object: &Object<'_>, objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     let ns = object.namespace_or_default();
     let mut check = |kind: &str, node: &Node, field: String| {
         let Some(name) = node.as_str() else { return };

@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use super::rules::X_DNS;
-use super::{Finding, Object, Settings};
+use super::{Finding, Object};
+use crate::environment::Environment;
 use crate::error::did_you_mean;
 use crate::yaml::Node;
 
@@ -40,7 +41,7 @@ pub struct Reference<'t> {
 }
 
 /// Checks every env value and `ConfigMap` value of the tree.
-pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     let namespaces: BTreeSet<&str> = objects
         .iter()
         .filter_map(|o| if o.kind == "Namespace" { Some(o.name) } else { o.namespace.filter(|_| o.is_namespaced()) })
@@ -66,7 +67,7 @@ pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>
 struct Tree<'o, 'a> {
     /// The tree's Services by namespace, in apply order.
     services: BTreeMap<&'a str, Vec<&'o Object<'a>>>,
-    settings: &'o Settings,
+    settings: &'o Environment,
 }
 
 /// The texts that configure connections: container env values and `ConfigMap` data.
@@ -326,10 +327,10 @@ mod tests {
 
     const TREE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: data\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: db\n  namespace: data\nspec:\n  ports:\n  - port: 5432\n";
 
-    fn findings(config: &str, settings: impl FnOnce(&mut Settings)) -> Vec<String> {
+    fn findings(config: &str, settings: impl FnOnce(&mut Environment)) -> Vec<String> {
         let config =
             format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: data\ndata:\n{config}");
-        let mut s = Settings::default();
+        let mut s = super::super::test_environment();
         settings(&mut s);
         let mut out = Vec::new();
         test_objects(&[("4-database/db.yaml", TREE), ("5-backend/config.yaml", &config)], |objects| {

@@ -12,18 +12,17 @@ mod postgres;
 pub mod replication;
 pub mod report;
 pub mod rules;
-pub mod settings;
 mod workloads;
 
 use std::ops::Range;
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::environment::Environment;
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
 use crate::yaml::Node;
 pub use dns::{Reference, references};
-pub use settings::Settings;
 
 use kube_schema::KubeSchemas;
 use rules::Rule;
@@ -141,7 +140,7 @@ impl Object<'_> {
 }
 
 /// Runs every check on one rendered environment; findings of disabled rules are dropped.
-pub fn check_env(env: &RenderedEnv, settings: &Settings) -> Vec<Finding> {
+pub fn check_env(env: &RenderedEnv, settings: &Environment) -> Vec<Finding> {
     let objects = objects(env, &settings.kubernetes);
     let mut findings = Vec::new();
     match KubeSchemas::for_version(&settings.kubernetes) {
@@ -220,8 +219,14 @@ pub(crate) fn test_objects(files: &[(&str, &str)], f: impl FnOnce(&[Object<'_>])
         })
         .collect();
     let env = RenderedEnv::new("test".into(), files);
-    let settings = Settings { provider: "eks".into(), kubernetes: "1.31".into(), ..Settings::default() };
-    f(&objects(&env, &settings.kubernetes));
+    f(&objects(&env, &test_environment().kubernetes));
+}
+
+/// The environment the checks' unit tests run against: EKS, Kubernetes 1.31, nothing outside the tree.
+#[cfg(test)]
+pub(crate) fn test_environment() -> Environment {
+    Environment::from_validated(&serde_json::json!({"provider": "eks", "kubernetes": "1.31"}))
+        .expect("a minimal [environment] table deserialises")
 }
 
 /// Findings of one environment, with the sources they point into.
@@ -242,7 +247,7 @@ impl EnvReport {
     /// `template` finds a template's text by path, to name the template line.
     pub fn new(
         env: &RenderedEnv,
-        settings: &Settings,
+        settings: &Environment,
         out: &Path,
         template: impl Fn(&str) -> Option<SourceRef>,
     ) -> Self {

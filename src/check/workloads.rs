@@ -7,8 +7,9 @@ use super::postgres::{image_name, runs_postgres};
 use super::rules::{
     PG_IMAGE_TAG, PG_LIMITS, PG_PASSWORD, PG_PGDATA, PG_PROBES, PG_REPLICAS, PG_REQUESTS, PG_STORAGE_CLASS, PG_WORKLOAD,
 };
-use super::{Finding, Object, Settings};
+use super::{Finding, Object};
 use crate::diagnostic::Severity;
+use crate::environment::{Environment, Provider};
 use crate::yaml::{Node, Value};
 
 /// Image names of databases that must not run as a Deployment.
@@ -19,7 +20,7 @@ const CACHE_IMAGES: &[&str] = &["redis", "valkey", "keydb"];
 const DEFAULT_PGDATA: &str = "/var/lib/postgresql/data";
 
 /// Runs the `PostgreSQL` and workload rules.
-pub fn check(objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     shared_claims(objects, out);
     for object in objects {
         storage_classes(object, objects, settings, out);
@@ -157,7 +158,7 @@ fn pgdata(object: &Object<'_>, path: &str, container: &Node, out: &mut Vec<Findi
     }
 }
 
-fn passwords(object: &Object<'_>, path: &str, container: &Node, settings: &Settings, out: &mut Vec<Finding>) {
+fn passwords(object: &Object<'_>, path: &str, container: &Node, settings: &Environment, out: &mut Vec<Finding>) {
     for (i, var) in env_vars(container).iter().enumerate() {
         let name = var.get("name").and_then(Node::as_str).unwrap_or_default().to_ascii_uppercase();
         let secret_like =
@@ -174,7 +175,7 @@ fn passwords(object: &Object<'_>, path: &str, container: &Node, settings: &Setti
             format!("`{name}` is set in plain text"),
         )
         .help("store it in a Secret and read it with valueFrom.secretKeyRef");
-        if settings.provider == "k3d" {
+        if settings.provider == Provider::K3d {
             finding.severity = Severity::Warning;
         }
         out.push(finding);
@@ -238,7 +239,7 @@ fn image_tag(object: &Object<'_>, path: &str, image: Option<&Node>, out: &mut Ve
     }
 }
 
-fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Settings, out: &mut Vec<Finding>) {
+fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     let mut claims: Vec<(String, &Node)> = Vec::new();
     match object.kind {
         "PersistentVolumeClaim" => claims
@@ -258,7 +259,8 @@ fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Setti
     for (field, node) in claims {
         let Some(class) = node.as_str() else { continue };
         let in_tree = objects.iter().any(|o| o.kind == "StorageClass" && o.name == class);
-        if class.is_empty() || in_tree || settings.storage_classes.iter().any(|c| c == class) {
+        let offered = settings.storage_classes();
+        if class.is_empty() || in_tree || offered.contains(&class) {
             continue;
         }
         out.push(
@@ -272,7 +274,7 @@ fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Setti
             .help(format!(
                 "{} offers: {}; list this cluster's classes in `storageClasses` of the [environment] table",
                 settings.provider,
-                settings.storage_classes.join(", ")
+                offered.join(", ")
             )),
         );
     }
@@ -370,7 +372,7 @@ fn may_hold_data(object: &Object<'_>, volume: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_objects;
+    use super::super::{test_environment, test_objects};
     use super::*;
 
     /// `(rule, help)` of every finding on a two-replica `StatefulSet` running `image`, with `extra` YAML in its container.
@@ -379,7 +381,7 @@ mod tests {
             "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: x\n  namespace: app\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - name: main\n        image: {image}\n        resources:\n          limits: {{memory: 1Gi}}\n{extra}"
         );
         let mut out = Vec::new();
-        test_objects(&[("a.yaml", &yaml)], |objects| check(objects, &Settings::default(), &mut out));
+        test_objects(&[("a.yaml", &yaml)], |objects| check(objects, &test_environment(), &mut out));
         out.into_iter().map(|f| (f.rule.id, f.help.unwrap_or_default())).collect()
     }
 

@@ -11,8 +11,8 @@ use std::path::Path;
 use include_dir::{Dir, include_dir};
 
 use crate::docs;
+use crate::environment::KEY as ENVIRONMENT_KEY;
 use crate::error::{Error, UsageError};
-use crate::pipeline::ENVIRONMENT_KEY;
 use crate::project::{PROJECT_FILE, Project};
 use crate::source::SourceRef;
 

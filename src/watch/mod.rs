@@ -189,7 +189,7 @@ impl Watch {
         crate::ci::print_findings(&reports, false);
         crate::ci::fail_on_findings(&reports, false, "the last good output is kept")?;
         let old: Vec<_> = rendered.iter().map(|env| summary::snapshot(&out.join(&env.name))).collect();
-        let changes = write_all(&out, &rendered)?;
+        let changes = write_all(&out, &rendered, self.config.lock_wait)?;
         if self.failed {
             say("recovered: the render succeeds again\n");
             self.failed = false;

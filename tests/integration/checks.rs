@@ -250,13 +250,26 @@ fn rules_lists_every_rule() {
 
 #[test]
 fn every_supported_kubernetes_version_validates() {
-    for version in ["1.29", "1.30", "1.31", "1.32", "1.33"] {
-        let project = TestProject::fixture("checks");
+    let project = TestProject::fixture("checks");
+    let on = |version: &str| {
         project.write(
             "environments/prod.toml",
             &format!("[environment]\nprovider = \"eks\"\nkubernetes = \"{version}\"\n"),
         );
-        project.run(&["--env", "prod", "--set", "db.replicas=1"]).code(0);
+    };
+    // A version without API schemas makes the binary list the ones it has.
+    on("1.99");
+    let unvalidated = project.run(&["--env", "prod", "--set", "db.replicas=1"]);
+    unvalidated.code(0).stderr_has("K8S005");
+    let (_, listed) = unvalidated.stderr.split_once("(it has ").expect("the warning lists the supported versions");
+    let versions: Vec<&str> = listed.split_once(')').expect("the list is closed").0.split(", ").collect();
+    assert!(versions.len() >= 3 && versions.contains(&"1.31"), "supported versions: {versions:?}");
+    // --strict fails on any warning, the "not validated" one included.
+    project.run(&["--env", "prod", "--set", "db.replicas=1", "--strict"]).code(1).stderr_has("K8S005");
+    for version in versions {
+        on(version);
+        let run = project.run(&["--env", "prod", "--set", "db.replicas=1", "--strict"]);
+        assert_eq!(run.code, 0, "Kubernetes {version}:\n{}", run.stderr);
     }
 }
 

