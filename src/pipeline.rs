@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::check::{EnvReport, Settings};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Problems};
 use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
 use crate::output::RenderedEnv;
@@ -117,12 +117,12 @@ impl Pipeline {
 
     /// Fails with every schema violation of `values`, masked.
     fn check_values(&self, values: &Values, env: &str) -> Result<(), Error> {
-        let diagnostics = self.validate(values, env)?;
-        if diagnostics.is_empty() {
+        let mut problems = self.validate(values, env)?;
+        if problems.is_empty() {
             return Ok(());
         }
-        let redactor = self.redactor(values);
-        Err(Error::Values(diagnostics.into_iter().map(|d| redactor.diagnostic(d)).collect()))
+        problems.shown = self.redactor(values).diagnostics(problems.shown);
+        Err(Error::Values(problems))
     }
 
     /// Merges the value layers of environment `env`, lowest first, without validating them.
@@ -153,14 +153,22 @@ impl Pipeline {
         out: &Path,
     ) -> Result<(RenderedEnv, EnvReport), Error> {
         let values = self.merge(env, overrides)?;
-        // Rendered and checked before validation, which may wait for a schema
-        // still compiling; none of it is used unless the values are valid.
+        // Rendered and checked before validation when validation would wait
+        // for a schema still compiling; none of it is used unless the values
+        // are valid. Once the schemas are compiled, validating first spares
+        // invalid values (a huge file of them, say) a render and its checks.
+        let validate_first = self.charts.iter().all(|c| c.schema.is_compiled());
+        if validate_first {
+            self.check_values(&values, env)?;
+        }
         let checked = self.render_values(env, &values, &env_context(env, &values)).map(|rendered| {
             let settings = Settings::from_environment(values.tree.get(ENVIRONMENT_KEY).unwrap_or(&Value::Null));
             let report = EnvReport::new(&rendered, &settings, out, |template| self.template_source(template));
             (rendered, report)
         });
-        self.check_values(&values, env)?;
+        if !validate_first {
+            self.check_values(&values, env)?;
+        }
         checked
     }
 
@@ -224,26 +232,28 @@ impl Pipeline {
     }
 
     /// Checks merged values against the environment and chart schemas; one
-    /// diagnostic per problem. Fails if a schema does not compile.
-    pub fn validate(&self, values: &Values, env: &str) -> Result<Vec<Diagnostic>, Error> {
-        let mut diagnostics = Vec::new();
+    /// problem per violation, the first few built into diagnostics. Fails
+    /// if a schema does not compile.
+    pub fn validate(&self, values: &Values, env: &str) -> Result<Problems, Error> {
+        let mut problems = Problems::default();
         let known: Vec<&str> =
             std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
         for key in values.tree.keys() {
             let Some(schema) = self.schema_for(key) else {
-                let violation = Violation {
-                    path: vec![Seg::Key(key.clone())],
-                    kind: ViolationKind::UnknownKey { suggestion: did_you_mean(key, known.iter().copied()) },
-                };
-                let d = violation_diagnostic(values, None, &[], &violation);
-                diagnostics.push(
-                    d.note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", "))),
-                );
+                problems.push_with(|| {
+                    let violation = Violation { path: vec![Seg::Key(key.clone())], kind: ViolationKind::UnknownKey };
+                    let mut d = violation_diagnostic(values, None, &[], &violation)
+                        .note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", ")));
+                    if let Some(s) = did_you_mean(key, known.iter().copied()) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    d
+                });
                 continue;
             };
             let prefix = [Seg::Key(key.clone())];
             for violation in schema.violations(&values.tree[key])? {
-                diagnostics.push(violation_diagnostic(values, Some(schema), &prefix, &violation));
+                problems.push_with(|| violation_diagnostic(values, Some(schema), &prefix, &violation));
             }
         }
         if !values.tree.contains_key(ENVIRONMENT_KEY) {
@@ -257,9 +267,9 @@ impl Pipeline {
             } else {
                 d = d.note(file.display().to_string());
             }
-            diagnostics.push(d);
+            problems.push_with(|| d);
         }
-        Ok(diagnostics)
+        Ok(problems)
     }
 }
 

@@ -6,8 +6,10 @@
 //! snippets with `*` of the same byte length (so carets still line up).
 //! Anything that prints values (watch, diff) should pass through one.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Label};
@@ -77,12 +79,23 @@ fn matches(pattern: &[Step], path: &[Seg]) -> bool {
 }
 
 /// Masks the sensitive values of one merged values tree.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Redactor {
     patterns: Vec<Vec<Step>>,
     /// Texts to hide, longest first, so a secret containing another is masked whole.
     secrets: Vec<String>,
+    /// Finds every secret in one pass over a text, however many there are;
+    /// built on first use, as most redactors never mask anything.
+    matcher: OnceLock<AhoCorasick>,
 }
+
+impl PartialEq for Redactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns && self.secrets == other.secrets
+    }
+}
+
+impl Eq for Redactor {}
 
 impl Redactor {
     /// A redactor for `values`, hiding what `patterns` mark sensitive.
@@ -97,7 +110,16 @@ impl Redactor {
         secrets.retain(|s| !s.is_empty());
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
-        Redactor { patterns, secrets }
+        Redactor { patterns, secrets, matcher: OnceLock::new() }
+    }
+
+    fn matcher(&self) -> &AhoCorasick {
+        self.matcher.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&self.secrets)
+                .expect("a handful of literal secrets always builds")
+        })
     }
 
     /// Whether the value at `path` is sensitive.
@@ -107,7 +129,15 @@ impl Redactor {
 
     /// `text` with every sensitive value replaced by `***`.
     pub fn text(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), MASK))
+        if self.secrets.is_empty() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len());
+        self.matcher().replace_all_with(text, &mut out, |_, _, out| {
+            out.push_str(MASK);
+            true
+        });
+        out
     }
 
     /// A copy of `tree` with every sensitive value replaced by `"***"`.
@@ -147,19 +177,34 @@ impl Redactor {
     }
 
     /// A diagnostic with sensitive values masked in its texts and snippet.
-    pub fn diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
+    pub fn diagnostic(&self, d: Diagnostic) -> Diagnostic {
+        self.diagnostics(vec![d]).pop().expect("one in, one out")
+    }
+
+    /// Diagnostics with sensitive values masked; each source they point
+    /// into is masked once, however many of them point into it.
+    pub fn diagnostics(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         if self.secrets.is_empty() {
-            return d;
+            return diagnostics;
         }
-        d.message = self.text(&d.message);
-        d.notes = d.notes.iter().map(|n| self.text(n)).collect();
-        d.help = d.help.map(|h| self.text(&h));
-        d.label = d.label.map(|label| Label {
-            source: self.source(&label.source),
-            span: label.span,
-            text: self.text(&label.text),
-        });
-        d
+        let mut masked: HashMap<*const Source, SourceRef> = HashMap::new();
+        diagnostics
+            .into_iter()
+            .map(|mut d| {
+                d.message = self.text(&d.message);
+                d.notes = d.notes.iter().map(|n| self.text(n)).collect();
+                d.help = d.help.map(|h| self.text(&h));
+                d.label = d.label.map(|label| Label {
+                    source: masked
+                        .entry(Arc::as_ptr(&label.source))
+                        .or_insert_with(|| self.source(&label.source))
+                        .clone(),
+                    span: label.span,
+                    text: self.text(&label.text),
+                });
+                d
+            })
+            .collect()
     }
 
     /// `source` with sensitive values masked by as many `*`, so every offset
@@ -168,7 +213,7 @@ impl Redactor {
         if self.secrets.is_empty() {
             return source.clone();
         }
-        Arc::new(Source { name: source.name.clone(), text: self.mask_same_width(&source.text) })
+        Source::new(source.name.clone(), self.mask_same_width(&source.text))
     }
 
     /// An error whose diagnostics have sensitive values masked.
@@ -176,14 +221,23 @@ impl Redactor {
         if self.secrets.is_empty() {
             return err;
         }
-        crate::error::Error::Reported(err.diagnostics().into_iter().map(|d| self.diagnostic(d)).collect())
+        match err {
+            crate::error::Error::Values(mut problems) => {
+                problems.shown = self.diagnostics(problems.shown);
+                crate::error::Error::Values(problems)
+            }
+            err => crate::error::Error::Reported(self.diagnostics(err.diagnostics())),
+        }
     }
 
     /// Masks with `*` of the same byte length, so spans into `text` stay valid.
     fn mask_same_width(&self, text: &str) -> String {
-        self.secrets
-            .iter()
-            .fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), &"*".repeat(secret.len())))
+        let mut out = String::with_capacity(text.len());
+        self.matcher().replace_all_with(text, &mut out, |found, _, out| {
+            out.extend(std::iter::repeat_n('*', found.len()));
+            true
+        });
+        out
     }
 }
 
