@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::fs;
 use std::time::Duration;
 
-use crate::harness::{TestProject, repo_root};
+use crate::harness::{Run, TestProject, repo_root};
 
 /// One way to break the `minimal` fixture.
 struct Case {
@@ -332,23 +332,38 @@ const MAX_GROWTH: f64 = 25.0;
 /// [`MAX_GROWTH`] times the processor time. Returns the larger run's stderr.
 fn fails_in_linear_time_and_memory(values: fn(usize) -> String, n: usize) -> String {
     let project = TestProject::default_project();
+    let run = costs_grow_linearly(&project, &["--env", "eks", "-f", "big.toml", "--stdout"], values, n, MEMORY_BUDGET);
+    run.code(1).stderr_has("big.toml:");
+    let longest = run.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 2500, "a line of {longest} bytes in the report");
+    run.stderr
+}
+
+/// Runs `args` in `project` with `big.toml` holding `values(size)` at
+/// `n / 10` and `n`: each run stays within the memory and time budgets, and ten times the input
+/// costs at most [`MAX_GROWTH`] times the processor time. Returns the larger run.
+fn costs_grow_linearly(
+    project: &TestProject,
+    args: &[&str],
+    values: fn(usize) -> String,
+    n: usize,
+    memory_budget: u64,
+) -> Run {
     let mut costs = Vec::new();
-    let mut stderr = String::new();
+    let mut last = None;
     for size in [n / 10, n] {
         project.write("big.toml", &values(size));
-        let (run, usage) = project.run_measured(&["--env", "eks", "-f", "big.toml", "--stdout"]);
-        run.code(1).stderr_has("big.toml:");
-        assert!(usage.peak_memory < MEMORY_BUDGET, "size {size}: peak memory {} MiB", usage.peak_memory >> 20);
+        let (run, usage) = project.run_measured(args);
+        assert!(!run.stderr.contains("panicked"), "size {size}: {}", run.stderr);
+        assert!(usage.peak_memory < memory_budget, "size {size}: peak memory {} MiB", usage.peak_memory >> 20);
         assert!(usage.cpu < CPU_BUDGET, "size {size}: processor time {:?}", usage.cpu);
-        let longest = run.stderr.lines().map(str::len).max().unwrap_or(0);
-        assert!(longest < 2500, "size {size}: a line of {longest} bytes in the report");
         costs.push(usage.cpu.as_secs_f64());
-        stderr = run.stderr;
+        last = Some(run);
     }
     // GNU time counts in hundredths of a second.
     let growth = costs[1] / costs[0].max(0.01);
     assert!(growth < MAX_GROWTH, "ten times the input took {growth:.1} times the processor time: {costs:?} s");
-    stderr
+    last.expect("two runs")
 }
 
 /// `item(i)` for `i` in `0..n`, concatenated.
@@ -415,6 +430,39 @@ fn a_fifty_megabyte_line_is_shown_as_a_short_slice() {
     let stderr = fails_in_linear_time_and_memory(values, 50 * 1024 * 1024);
     assert!(stderr.contains("big.toml:2:12"), "{stderr}");
     assert!(stderr.len() < 4000, "{stderr}");
+}
+
+#[test]
+fn explaining_a_hundred_thousand_values_costs_linear_time() {
+    let project = TestProject::default_project();
+    let values = |n| "[postgres.nodeSelector]\n".to_string() + &repeated(n, |i| format!("key{i} = \"v\"\n"));
+    let args = ["values", "--env", "eks", "-f", "big.toml", "--explain"];
+    let run = costs_grow_linearly(&project, &args, values, 100_000, MEMORY_BUDGET);
+    run.code(0);
+    assert!(run.stdout.contains("postgres.nodeSelector.key99999 = \"v\""), "{}", &run.stdout[..2000]);
+    assert!(run.stdout.contains("# big.toml:100001\n"), "{}", &run.stdout[..2000]);
+}
+
+#[test]
+fn checking_forty_thousand_objects_with_findings_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // One Pod per tag, each in a namespace the tree does not create and
+    // mounting a ConfigMap that does not exist: two findings per object. The
+    // rendered tree is 40 000 objects, hence a larger memory budget.
+    project.write(
+        "charts/app/templates/3-config/many.yaml.j2",
+        "{% for tag in values.tags %}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{{ tag }}\n  namespace: elsewhere\n\
+         spec:\n  containers:\n    - name: c\n      image: busybox:1\n  volumes:\n    - name: v\n      configMap:\n        name: none-{{ tag }}\n{% endfor %}\n",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let run = costs_grow_linearly(
+        &project,
+        &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
+        values,
+        40_000,
+        1 << 30,
+    );
+    assert!(run.stdout.contains("\"object\": \"Pod elsewhere/p-t39999\""), "{}", run.stderr);
 }
 
 #[test]
