@@ -352,6 +352,42 @@ mod tests {
     }
 
     #[test]
+    fn a_snippet_is_a_bounded_slice_of_one_line_with_the_true_column() {
+        let line = format!("{}key = 1{}", "x".repeat(5000), "y".repeat(5000));
+        let src = Source::new("big.toml", format!("first\n{line}\nlast\n"));
+        let out = Diagnostic::error("unknown key").at(&src, 6 + 5000..6 + 5003, "here").note("n").render(false);
+        assert!(out.contains("big.toml:2:5001"), "{out}");
+        assert!(out.contains(&format!("2 | ...{}key = 1yyy", "x".repeat(80))), "{out}");
+        assert!(out.contains("yyy...\n"), "{out}");
+        assert!(out.lines().all(|l| l.len() < 300), "{out}");
+        let whole = Diagnostic::error("e").at(&src, 0..src.text.len(), "all").render(false);
+        assert!(!whole.contains("last") && whole.lines().all(|l| l.len() < 300), "{whole}");
+    }
+
+    #[test]
+    fn shortened_stops_formatting_at_the_cut() {
+        assert_eq!(shortened(&"abcdef", 3), "abc...");
+        assert_eq!(shortened(&"abc", 3), "abc");
+        assert_eq!(shortened(&serde_json::json!(["é".repeat(10)]), 4), "[\"éé...");
+    }
+
+    #[test]
+    fn only_the_first_problems_are_built() {
+        let mut problems = Problems::default();
+        let mut built = 0;
+        for _ in 0..MAX_SHOWN + 7 {
+            problems.push_with(|| {
+                built += 1;
+                Diagnostic::error("e")
+            });
+        }
+        assert_eq!(
+            (built, problems.shown.len(), problems.omitted, problems.total()),
+            (MAX_SHOWN, MAX_SHOWN, 7, MAX_SHOWN + 7)
+        );
+    }
+
+    #[test]
     fn out_of_range_spans_do_not_panic() {
         let src = Source::new("x", "é");
         let d = Diagnostic::error("e").at(&src, 1..99, "here");

@@ -294,4 +294,15 @@ mod tests {
         assert!(shown.contains("*** is not of type integer"), "{shown}");
         assert_eq!(r.text("token tok-1 and name db"), "token *** and name db");
     }
+
+    #[test]
+    fn diagnostics_into_one_source_share_one_masked_copy() {
+        let (values, r) = setup();
+        let source = values.layers[0].source.clone();
+        let d = |span| Diagnostic::error("e").at(&source, span, "here");
+        let masked = r.diagnostics(vec![d(0..4), d(12..20), d(30..35)]);
+        let labels: Vec<_> = masked.iter().map(|d| d.label.as_ref().unwrap().source.clone()).collect();
+        assert!(!labels[0].text.contains("hunter2") && !labels[0].text.contains("tok-1"), "{}", labels[0].text);
+        assert!(labels.iter().all(|l| Arc::ptr_eq(l, &labels[0])));
+    }
 }
