@@ -70,7 +70,13 @@ impl Source {
         let partial = &bytes[block * BLOCK..offset];
         let line = at_block.newlines + memchr::memchr_iter(b'\n', partial).count() + 1;
         let line_start = memchr::memrchr(b'\n', partial).map_or(at_block.line_start, |i| block * BLOCK + i + 1);
-        let column = index.chars_before(bytes, offset) - index.chars_before(bytes, line_start) + 1;
+        // Counting from the line's start is shorter than from its block's
+        // when the line starts in this block, the usual case.
+        let column = if line_start >= block * BLOCK {
+            char_count(&bytes[line_start..offset]) + 1
+        } else {
+            index.chars_before(bytes, offset) - index.chars_before(bytes, line_start) + 1
+        };
         Position { line, column, line_start }
     }
 }
