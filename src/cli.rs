@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::config::Action;
-use crate::diagnostic;
+use crate::diagnostic::{self, MAX_SHOWN};
 use crate::error::Error;
 
 const EXAMPLES: &str = "\
@@ -484,15 +484,11 @@ fn environments() -> Vec<clap_complete::CompletionCandidate> {
     names.into_iter().map(clap_complete::CompletionCandidate::new).collect()
 }
 
-/// At most this many diagnostics are printed, so a file with a million bad
-/// keys fails fast with a readable report instead of flooding the terminal.
-const MAX_SHOWN: usize = 50;
-
 /// Prints an error's diagnostics once each, even when several environments hit the same one.
 pub fn report(err: &Error) {
     let mut seen = std::collections::HashSet::new();
     let all = err.diagnostics();
-    let total = all.len();
+    let total = all.len() + err.omitted();
     let unique: Vec<_> =
         all.into_iter().filter(|d| seen.insert((d.message.clone(), d.location()))).take(MAX_SHOWN).collect();
     diagnostic::emit(&unique);

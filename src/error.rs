@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Problems};
 use crate::source::{SourceRef, display_path};
 
 /// A failed command.
@@ -74,9 +74,9 @@ pub enum Error {
         /// How to fix it, when known.
         help: Option<String>,
     },
-    /// Values broke the schema; one diagnostic per violation.
+    /// Values broke the schema; one diagnostic per violation, the first few built.
     #[error("values do not match the schema")]
-    Values(Vec<Diagnostic>),
+    Values(Problems),
     /// A template failed to compile or render.
     #[error("{message}")]
     Template {
@@ -285,6 +285,15 @@ impl Error {
         }
     }
 
+    /// Problems found but left out of [`Error::diagnostics`].
+    pub fn omitted(&self) -> usize {
+        match self {
+            Error::Values(problems) => problems.omitted,
+            Error::Many(errors) => errors.iter().map(Error::omitted).sum(),
+            _ => 0,
+        }
+    }
+
     /// The diagnostics to print for this error.
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
@@ -295,7 +304,8 @@ impl Error {
                     message.trim(),
                 )]
             }
-            Error::Values(diagnostics) | Error::Reported(diagnostics) => diagnostics.clone(),
+            Error::Values(problems) => problems.shown.clone(),
+            Error::Reported(diagnostics) => diagnostics.clone(),
             Error::InvalidSchema { file, span, message, help } => {
                 let mut diagnostic = Diagnostic::error(format!("{} is not a valid JSON Schema", file.name));
                 if let Some(help) = help {
@@ -389,6 +399,9 @@ fn kind_of(name: &str) -> &'static str {
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     candidates
         .into_iter()
+        // A typo keeps about the length of the word, and comparing a
+        // megabyte-long key with every candidate would cost megabytes each.
+        .filter(|c| name.len().max(c.len()) <= 2 * name.len().min(c.len()) + 8)
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -404,6 +417,7 @@ mod tests {
         assert_eq!(did_you_mean("ekss", ["eks", "gke"]).as_deref(), Some("eks"));
         assert_eq!(did_you_mean("replicsa", ["replicas", "image"]).as_deref(), Some("replicas"));
         assert_eq!(did_you_mean("zzz", ["eks", "gke"]), None);
+        assert_eq!(did_you_mean(&format!("replicas{}", "x".repeat(1000)), ["replicas"]), None);
     }
 
     #[test]
@@ -430,8 +444,8 @@ mod tests {
     #[test]
     fn usage_errors_exit_two_others_one() {
         assert_eq!(Error::Usage(UsageError::NoEnv).exit_code(), 2);
-        assert_eq!(Error::Values(vec![]).exit_code(), 1);
-        let mixed = Error::Many(vec![Error::Usage(UsageError::NoEnv), Error::Values(vec![])]);
+        assert_eq!(Error::Values(Problems::default()).exit_code(), 1);
+        let mixed = Error::Many(vec![Error::Usage(UsageError::NoEnv), Error::Values(Problems::default())]);
         assert_eq!(mixed.exit_code(), 1);
     }
 }

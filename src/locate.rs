@@ -2,9 +2,13 @@
 //! the key or value that caused them: the unknown key itself, the wrong
 //! value, or the table a required key is missing from.
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, shortened};
+use crate::error::did_you_mean;
 use crate::schema::{Schema, Violation, ViolationKind};
 use crate::values::{DottedPath, KeyPath, LayerKind, Seg, Values};
+
+/// Characters of a key path quoted in a message.
+const MAX_PATH: usize = 200;
 
 /// A diagnostic for `violation`, found under `prefix` of the merged values.
 /// `schema` answers which keys are allowed and what a key means; `None`
@@ -17,12 +21,17 @@ pub fn violation_diagnostic(
 ) -> Diagnostic {
     let mut path: KeyPath = prefix.to_vec();
     path.extend(violation.path.iter().cloned());
-    let dotted = DottedPath(&path);
+    // Keys and values come from the input: a key may be megabytes long.
+    let dotted = shortened(&DottedPath(&path), MAX_PATH);
     let (mut diagnostic, on_key, label) = match &violation.kind {
-        ViolationKind::UnknownKey { suggestion } => {
+        ViolationKind::UnknownKey => {
             let mut d = Diagnostic::error(format!("unknown key `{dotted}`"));
-            let allowed =
-                schema.map(|s| s.property_names(&violation.path[..violation.path.len() - 1])).unwrap_or_default();
+            let (parent, key) = violation.path.split_at(violation.path.len().saturating_sub(1));
+            let allowed = schema.map(|s| s.property_names(parent)).unwrap_or_default();
+            let suggestion = match key {
+                [Seg::Key(key)] => did_you_mean(key, allowed.iter().map(String::as_str)),
+                _ => None,
+            };
             if let Some(s) = suggestion {
                 d = d.help(format!("did you mean `{s}`?"));
             } else if !allowed.is_empty() {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::check::EnvReport;
 use crate::collision::{self, Output};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Problems};
 use crate::environment::{self, Environment, KEY as ENVIRONMENT_KEY};
 use crate::error::{Error, did_you_mean};
 use crate::locate::violation_diagnostic;
@@ -127,11 +127,11 @@ impl Pipeline {
 
     /// Fails with every schema violation of `values`.
     fn check_values(&self, values: &Values, env: &str) -> Result<(), Error> {
-        let diagnostics = self.validate(values, env)?;
-        if diagnostics.is_empty() {
+        let problems = self.validate(values, env)?;
+        if problems.is_empty() {
             return Ok(());
         }
-        Err(Error::Values(diagnostics))
+        Err(Error::Values(problems))
     }
 
     /// Merges the value layers of environment `env`, lowest first, without validating them.
@@ -158,15 +158,22 @@ impl Pipeline {
         out: &Path,
     ) -> Result<(RenderedEnv, EnvReport), Error> {
         let values = self.merge(env, overrides)?;
-        // Rendered and checked before the charts' values are validated, which
-        // may wait for a schema still compiling; none of it is used unless
-        // every value is valid.
+        // Rendered and checked before validation when validation would wait
+        // for a schema still compiling; none of it is used unless the values
+        // are valid. Once the schemas are compiled, validating first spares
+        // invalid values (a huge file of them, say) a render and its checks.
+        let validate_first = self.charts.iter().all(|c| c.schema.is_compiled());
+        if validate_first {
+            self.check_values(&values, env)?;
+        }
         let checked = self.environment(&values).and_then(|environment| {
             let rendered = self.render_values(env, &values, &environment)?;
             let report = EnvReport::new(&rendered, &environment, out, |template| self.template_source(template));
             Ok((rendered, report))
         });
-        self.check_values(&values, env)?;
+        if !validate_first {
+            self.check_values(&values, env)?;
+        }
         checked
     }
 
@@ -226,58 +233,62 @@ impl Pipeline {
     }
 
     /// Checks merged values against the environment and chart schemas; one
-    /// diagnostic per problem, sensitive values masked. Fails if a schema
-    /// does not compile.
-    pub fn validate(&self, values: &Values, env: &str) -> Result<Vec<Diagnostic>, Error> {
+    /// problem per violation, the first few built into diagnostics with
+    /// sensitive values masked. Fails if a schema does not compile.
+    pub fn validate(&self, values: &Values, env: &str) -> Result<Problems, Error> {
         // Diagnostics show the values as they may be shown; violations are
         // found on the real ones. Masking is prepared only once a problem is
-        // found: valid values, the common case, cost nothing extra.
+        // built: valid values, the common case, cost nothing extra.
         let redactor = std::cell::OnceCell::new();
         let redactor = || redactor.get_or_init(|| self.redactor(values));
         let shown = std::cell::OnceCell::new();
         let shown = || shown.get_or_init(|| redactor().values(values));
-        let mut diagnostics = Vec::new();
+        let mut problems = Problems::default();
         let known: Vec<&str> =
             std::iter::once(ENVIRONMENT_KEY).chain(self.charts.iter().map(|c| c.chart.meta.name.as_str())).collect();
         for key in values.tree.keys() {
             let Some(schema) = self.schema_for(key) else {
-                let violation = Violation {
-                    path: vec![Seg::Key(key.clone())],
-                    kind: ViolationKind::UnknownKey { suggestion: did_you_mean(key, known.iter().copied()) },
-                };
-                let d = violation_diagnostic(shown(), None, &[], &violation);
-                diagnostics.push(
-                    d.note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", "))),
-                );
+                problems.push_with(|| {
+                    let violation = Violation { path: vec![Seg::Key(key.clone())], kind: ViolationKind::UnknownKey };
+                    let mut d = violation_diagnostic(shown(), None, &[], &violation)
+                        .note(format!("top-level keys are `{ENVIRONMENT_KEY}` and chart names: {}", known.join(", ")));
+                    if let Some(s) = did_you_mean(key, known.iter().copied()) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    d
+                });
                 continue;
             };
             let prefix = [Seg::Key(key.clone())];
             for mut violation in schema.violations(&values.tree[key])? {
-                if let ViolationKind::Invalid { message, help, .. } = &mut violation.kind {
-                    let path: Vec<Seg> = prefix.iter().chain(&violation.path).cloned().collect();
-                    *message = redactor().message(values, &path, message);
-                    if redactor().is_sensitive(&path) {
-                        // A "did you mean" would tell how close a secret is to a candidate.
-                        *help = None;
+                problems.push_with(|| {
+                    if let ViolationKind::Invalid { message, help, .. } = &mut violation.kind {
+                        let path: Vec<Seg> = prefix.iter().chain(&violation.path).cloned().collect();
+                        *message = redactor().message(values, &path, message);
+                        if redactor().is_sensitive(&path) {
+                            // A "did you mean" would tell how close a secret is to a candidate.
+                            *help = None;
+                        }
                     }
-                }
-                diagnostics.push(violation_diagnostic(shown(), Some(schema), &prefix, &violation));
+                    violation_diagnostic(shown(), Some(schema), &prefix, &violation)
+                });
             }
         }
         if !values.tree.contains_key(ENVIRONMENT_KEY) {
-            let file = self.project.environment_file(env);
-            let source = shown().layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
-            let mut d = Diagnostic::error(format!("environment `{env}` does not say what cluster it is for")).help(
-                "add an [environment] table with provider = \"k3d\"|\"eks\"|\"gke\"|\"aks\" and kubernetes = \"1.31\"",
-            );
-            if let Some(source) = source {
-                d = d.at(&source, 0..0, "no [environment] table in this file");
-            } else {
-                d = d.note(file.display().to_string());
-            }
-            diagnostics.push(d);
+            problems.push_with(|| {
+                let file = self.project.environment_file(env);
+                let source =
+                    shown().layers.iter().find(|l| l.kind == LayerKind::Environment).map(|l| l.source.clone());
+                let d = Diagnostic::error(format!("environment `{env}` does not say what cluster it is for")).help(
+                    "add an [environment] table with provider = \"k3d\"|\"eks\"|\"gke\"|\"aks\" and kubernetes = \"1.31\"",
+                );
+                match source {
+                    Some(source) => d.at(&source, 0..0, "no [environment] table in this file"),
+                    None => d.note(file.display().to_string()),
+                }
+            });
         }
-        Ok(diagnostics)
+        Ok(problems)
     }
 }
 

@@ -7,9 +7,11 @@
 //! line up). Anything that prints rendered output (watch, diff) should pass
 //! through one.
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Label};
@@ -84,14 +86,25 @@ fn matches(pattern: &[Step], path: &[Seg]) -> bool {
 /// `--set` flags it came from, schema messages about it — exactly the values
 /// at sensitive paths are masked, whatever they equal. Rendered output
 /// carries no paths, so there the sensitive values are found by their text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Redactor {
     patterns: Vec<Vec<Step>>,
     /// Each value layer with the spans of the sensitive values it sets.
     layers: Vec<(SourceRef, Vec<Range<usize>>)>,
     /// Texts to hide in rendered output, longest first, so a secret containing another is masked whole.
     secrets: Vec<String>,
+    /// Finds every secret in one pass over a text, however many there are;
+    /// built on first use, as most redactors never mask anything.
+    matcher: OnceLock<AhoCorasick>,
 }
+
+impl PartialEq for Redactor {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns && self.layers == other.layers && self.secrets == other.secrets
+    }
+}
+
+impl Eq for Redactor {}
 
 impl Redactor {
     /// A redactor for `values`, hiding what `patterns` mark sensitive.
@@ -113,7 +126,16 @@ impl Redactor {
         secrets.retain(|s| !matches!(s.as_str(), "" | "\"\"" | "''"));
         secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
-        Redactor { patterns, layers, secrets }
+        Redactor { patterns, layers, secrets, matcher: OnceLock::new() }
+    }
+
+    fn matcher(&self) -> &AhoCorasick {
+        self.matcher.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&self.secrets)
+                .expect("a handful of literal secrets always builds")
+        })
     }
 
     /// Whether the value at `path` is sensitive.
@@ -123,7 +145,10 @@ impl Redactor {
 
     /// Rendered `text` with every sensitive value's text replaced by `***`.
     pub fn text(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |acc, secret| replace_whole(&acc, secret, MASK))
+        if self.secrets.is_empty() {
+            return text.to_string();
+        }
+        replace_whole(text, self.matcher(), |_| MASK.to_string())
     }
 
     /// A copy of `tree` with every sensitive value replaced by `"***"`.
@@ -195,19 +220,34 @@ impl Redactor {
     }
 
     /// A diagnostic with sensitive values masked in its texts and snippet.
-    pub fn diagnostic(&self, mut d: Diagnostic) -> Diagnostic {
+    pub fn diagnostic(&self, d: Diagnostic) -> Diagnostic {
+        self.diagnostics(vec![d]).pop().expect("one in, one out")
+    }
+
+    /// Diagnostics with sensitive values masked; each source they point
+    /// into is masked once, however many of them point into it.
+    pub fn diagnostics(&self, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         if self.secrets.is_empty() {
-            return d;
+            return diagnostics;
         }
-        d.message = self.text(&d.message);
-        d.notes = d.notes.iter().map(|n| self.text(n)).collect();
-        d.help = d.help.map(|h| self.text(&h));
-        d.label = d.label.map(|label| Label {
-            source: self.source(&label.source),
-            span: label.span,
-            text: self.text(&label.text),
-        });
-        d
+        let mut masked: HashMap<*const Source, SourceRef> = HashMap::new();
+        diagnostics
+            .into_iter()
+            .map(|mut d| {
+                d.message = self.text(&d.message);
+                d.notes = d.notes.iter().map(|n| self.text(n)).collect();
+                d.help = d.help.map(|h| self.text(&h));
+                d.label = d.label.map(|label| Label {
+                    source: masked
+                        .entry(Arc::as_ptr(&label.source))
+                        .or_insert_with(|| self.source(&label.source))
+                        .clone(),
+                    span: label.span,
+                    text: self.text(&label.text),
+                });
+                d
+            })
+            .collect()
     }
 
     /// `source` with sensitive values masked by as many `*`, so every offset
@@ -218,19 +258,25 @@ impl Redactor {
             if spans.is_empty() {
                 return source.clone();
             }
-            let mut text = source.text.clone();
+            // One copy however many spans; a sensitive table's span holds its values' spans.
+            let mut spans = spans.to_vec();
+            spans.sort_by_key(|s| s.start);
+            let mut text = String::with_capacity(source.text.len());
+            let mut rest = 0;
             for span in spans {
-                if let Some(secret) = text.get(span.clone()) {
-                    let stars = "*".repeat(secret.len());
-                    text.replace_range(span.clone(), &stars);
-                }
+                let start = span.start.max(rest);
+                let Some(secret) = source.text.get(start..span.end).filter(|s| !s.is_empty()) else { continue };
+                text.push_str(&source.text[rest..start]);
+                text.extend(std::iter::repeat_n('*', secret.len()));
+                rest = span.end;
             }
-            return Arc::new(Source { name: source.name.clone(), text });
+            text.push_str(&source.text[rest..]);
+            return Source::new(source.name.clone(), text);
         }
         if self.secrets.is_empty() {
             return source.clone();
         }
-        Arc::new(Source { name: source.name.clone(), text: self.mask_same_width(&source.text) })
+        Source::new(source.name.clone(), self.mask_same_width(&source.text))
     }
 
     /// A value layer's text (a `--set` flag, above all) with its sensitive values replaced by `***`.
@@ -260,33 +306,38 @@ impl Redactor {
         if self.secrets.is_empty() {
             return err;
         }
-        crate::error::Error::Reported(err.diagnostics().into_iter().map(|d| self.diagnostic(d)).collect())
+        match err {
+            crate::error::Error::Values(mut problems) => {
+                problems.shown = self.diagnostics(problems.shown);
+                crate::error::Error::Values(problems)
+            }
+            err => crate::error::Error::Reported(self.diagnostics(err.diagnostics())),
+        }
     }
 
     /// Masks with `*` of the same byte length, so spans into `text` stay valid.
     fn mask_same_width(&self, text: &str) -> String {
-        self.secrets.iter().fold(text.to_string(), |acc, secret| replace_whole(&acc, secret, &"*".repeat(secret.len())))
+        replace_whole(text, self.matcher(), |secret| "*".repeat(secret.len()))
     }
 }
 
-/// `text` with each occurrence of `secret` that is not part of a longer
-/// word replaced by `with`: a secret `x` is masked where it stands alone,
-/// never inside `exist`.
-fn replace_whole(text: &str, secret: &str, with: &str) -> String {
+/// `text` with each secret `matcher` finds that is not part of a longer
+/// word replaced by `with(secret)`: a secret `x` is masked where it stands
+/// alone, never inside `exist`. One pass over `text`, however many secrets.
+fn replace_whole(text: &str, matcher: &AhoCorasick, with: impl Fn(&str) -> String) -> String {
     let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-    let (starts_word, ends_word) = (word(secret.chars().next()), word(secret.chars().next_back()));
     let mut out = String::with_capacity(text.len());
     let mut rest = 0;
-    for (at, _) in text.match_indices(secret) {
-        let end = at + secret.len();
-        if at < rest
-            || (starts_word && word(text[..at].chars().next_back()))
-            || (ends_word && word(text[end..].chars().next()))
+    for found in matcher.find_iter(text) {
+        let (at, end) = (found.start(), found.end());
+        let secret = &text[at..end];
+        if (word(secret.chars().next()) && word(text[..at].chars().next_back()))
+            || (word(secret.chars().next_back()) && word(text[end..].chars().next()))
         {
             continue;
         }
         out.push_str(&text[rest..at]);
-        out.push_str(with);
+        out.push_str(&with(secret));
         rest = end;
     }
     out.push_str(&text[rest..]);
@@ -349,9 +400,12 @@ mod tests {
 
     #[test]
     fn rendered_text_masks_a_secret_only_where_it_stands_alone() {
-        assert_eq!(replace_whole("x: exist x\n", "x", "*"), "*: exist *\n");
-        assert_eq!(replace_whole("a\"b\"a", "\"b\"", "***"), "a***a");
-        assert_eq!(replace_whole("aaa", "aa", "*"), "aaa");
+        let whole = |text: &str, secret: &str, with: &str| {
+            replace_whole(text, &AhoCorasick::new([secret]).unwrap(), |_| with.to_string())
+        };
+        assert_eq!(whole("x: exist x\n", "x", "*"), "*: exist *\n");
+        assert_eq!(whole("a\"b\"a", "\"b\"", "***"), "a***a");
+        assert_eq!(whole("aaa", "aa", "*"), "aaa");
     }
 
     #[test]
@@ -368,5 +422,16 @@ mod tests {
         let password = [Seg::Key("password".into())];
         assert_eq!(r.message(&values, &password, "\"\" is too short"), "\"***\" is too short");
         assert_eq!(r.text("size: \"\""), "size: \"\"");
+    }
+
+    #[test]
+    fn diagnostics_into_one_source_share_one_masked_copy() {
+        let (values, r) = setup();
+        let source = values.layers[0].source.clone();
+        let d = |span| Diagnostic::error("e").at(&source, span, "here");
+        let masked = r.diagnostics(vec![d(0..4), d(12..20), d(30..35)]);
+        let labels: Vec<_> = masked.iter().map(|d| d.label.as_ref().unwrap().source.clone()).collect();
+        assert!(!labels[0].text.contains("hunter2") && !labels[0].text.contains("tok-1"), "{}", labels[0].text);
+        assert!(labels.iter().all(|l| Arc::ptr_eq(l, &labels[0])));
     }
 }

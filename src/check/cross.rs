@@ -2,7 +2,7 @@
 //! services, selectors, namespaces, volumes and references to Secrets and
 //! `ConfigMaps` all name something that exists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::rules::{X_NAMESPACE, X_REFERENCE, X_SELECTOR, X_SERVICE, X_VOLUME};
 use super::{Finding, Object};
@@ -14,17 +14,72 @@ const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "
 
 /// Runs the cross-object checks.
 pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
-    statefulset_services(objects, out);
-    selectors(objects, out);
-    namespaces(objects, settings, out);
+    let index = Index::new(objects);
+    statefulset_services(objects, &index, out);
+    selectors(objects, &index, out);
+    namespaces(objects, &index, settings, out);
     for object in objects {
         volume_mounts(object, out);
-        references(object, objects, settings, out);
+        references(object, &index, settings, out);
     }
 }
 
-fn find<'o, 'a>(objects: &'o [Object<'a>], kind: &str, namespace: &str, name: &str) -> Option<&'o Object<'a>> {
-    objects.iter().find(|o| o.kind == kind && o.name == name && o.namespace_or_default() == namespace)
+/// The objects by kind, namespace and name, and the workloads by namespace:
+/// built once, so that checking every reference of every object costs a
+/// lookup each instead of a walk over all objects.
+struct Index<'o, 'a> {
+    by_name: HashMap<(&'a str, &'a str, &'a str), &'o Object<'a>>,
+    namespaces: BTreeSet<&'a str>,
+    /// Namespaces with at least one workload or pod.
+    with_pods: BTreeSet<&'a str>,
+    /// The pod labels of every workload and pod.
+    pod_labels: Vec<BTreeMap<&'a str, &'a str>>,
+    /// For a namespace, label and value: the workloads whose pods carry it.
+    by_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+}
+
+impl<'o, 'a> Index<'o, 'a> {
+    fn new(objects: &'o [Object<'a>]) -> Self {
+        let mut index = Index {
+            by_name: HashMap::new(),
+            namespaces: BTreeSet::new(),
+            with_pods: BTreeSet::new(),
+            pod_labels: Vec::new(),
+            by_label: HashMap::new(),
+        };
+        for object in objects {
+            // The first of two same-named objects wins, as a search in order would find it.
+            index.by_name.entry((object.kind, object.namespace_or_default(), object.name)).or_insert(object);
+            if object.kind == "Namespace" {
+                index.namespaces.insert(object.name);
+            }
+            if object.pod_spec().is_some() {
+                let ns = object.namespace_or_default();
+                index.with_pods.insert(ns);
+                let labels =
+                    if object.kind == "Pod" { object.doc.at(&["metadata", "labels"]) } else { pod_labels(object) };
+                let labels = labels.map(Node::string_map).unwrap_or_default();
+                for (key, value) in &labels {
+                    index.by_label.entry((ns, key, value)).or_default().push(index.pod_labels.len());
+                }
+                index.pod_labels.push(labels);
+            }
+        }
+        index
+    }
+
+    /// Whether a non-empty `selector` selects the pods of a workload in `namespace`.
+    /// Only the workloads carrying the selector's rarest label are tried.
+    fn selects_a_pod(&self, namespace: &str, selector: &BTreeMap<&str, &str>) -> bool {
+        let candidates =
+            selector.iter().map(|(k, v)| self.by_label.get(&(namespace, *k, *v)).map_or(&[][..], Vec::as_slice));
+        let Some(rarest) = candidates.min_by_key(|c| c.len()) else { return false };
+        rarest.iter().any(|i| selects(selector, &self.pod_labels[*i]))
+    }
+
+    fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<&'o Object<'a>> {
+        self.by_name.get(&(kind, namespace, name)).copied()
+    }
 }
 
 /// The labels of a workload's pod template.
@@ -37,12 +92,12 @@ pub(crate) fn selects(selector: &BTreeMap<&str, &str>, labels: &BTreeMap<&str, &
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
-fn statefulset_services(objects: &[Object<'_>], out: &mut Vec<Finding>) {
+fn statefulset_services(objects: &[Object<'_>], index: &Index<'_, '_>, out: &mut Vec<Finding>) {
     for sts in objects.iter().filter(|o| o.kind == "StatefulSet") {
         let Some(service_name) = sts.doc.at(&["spec", "serviceName"]) else { continue };
         let Some(name) = service_name.as_str() else { continue };
         let ns = sts.namespace_or_default();
-        let Some(service) = find(objects, "Service", ns, name) else {
+        let Some(service) = index.find("Service", ns, name) else {
             out.push(
                 Finding::new(
                     &X_SERVICE,
@@ -84,7 +139,7 @@ fn statefulset_services(objects: &[Object<'_>], out: &mut Vec<Finding>) {
     }
 }
 
-fn selectors(objects: &[Object<'_>], out: &mut Vec<Finding>) {
+fn selectors(objects: &[Object<'_>], index: &Index<'_, '_>, out: &mut Vec<Finding>) {
     for object in objects.iter().filter(|o| matches!(o.kind, "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet"))
     {
         let Some(match_labels) = object.doc.at(&["spec", "selector", "matchLabels"]) else { continue };
@@ -104,16 +159,10 @@ fn selectors(objects: &[Object<'_>], out: &mut Vec<Finding>) {
         let Some(selector_node) = service.doc.at(&["spec", "selector"]) else { continue };
         let selector = selector_node.string_map();
         let ns = service.namespace_or_default();
-        let pods: Vec<_> =
-            objects.iter().filter(|o| o.pod_spec().is_some() && o.namespace_or_default() == ns).collect();
-        if pods.is_empty() || selector.is_empty() {
+        if !index.with_pods.contains(ns) || selector.is_empty() {
             continue;
         }
-        let matched = pods.iter().any(|p| {
-            let labels = if p.kind == "Pod" { p.doc.at(&["metadata", "labels"]) } else { pod_labels(p) };
-            selects(&selector, &labels.map(Node::string_map).unwrap_or_default())
-        });
-        if !matched {
+        if !index.selects_a_pod(ns, &selector) {
             out.push(Finding::new(
                 &X_SELECTOR,
                 service,
@@ -125,10 +174,10 @@ fn selectors(objects: &[Object<'_>], out: &mut Vec<Finding>) {
     }
 }
 
-fn namespaces(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
+fn namespaces(objects: &[Object<'_>], index: &Index<'_, '_>, settings: &Environment, out: &mut Vec<Finding>) {
     for object in objects.iter().filter(|o| o.is_namespaced()) {
         let Some(ns) = object.namespace else { continue };
-        let created = objects.iter().any(|o| o.kind == "Namespace" && o.name == ns);
+        let created = index.namespaces.contains(ns);
         if created || BUILTIN_NAMESPACES.contains(&ns) || settings.existing_namespaces.contains(ns) {
             continue;
         }
@@ -181,12 +230,12 @@ fn volume_mounts(object: &Object<'_>, out: &mut Vec<Finding>) {
     }
 }
 
-fn references(object: &Object<'_>, objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
+fn references(object: &Object<'_>, index: &Index<'_, '_>, settings: &Environment, out: &mut Vec<Finding>) {
     let ns = object.namespace_or_default();
     let mut check = |kind: &str, node: &Node, field: String| {
         let Some(name) = node.as_str() else { return };
         let external = if kind == "Secret" { &settings.external_secrets } else { &settings.external_config_maps };
-        if find(objects, kind, ns, name).is_some() || external.contains(name) {
+        if index.find(kind, ns, name).is_some() || external.contains(name) {
             return;
         }
         let list = if kind == "Secret" { "externalSecrets" } else { "externalConfigMaps" };

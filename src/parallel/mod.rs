@@ -64,6 +64,12 @@ impl<T: Send + 'static> Background<T> {
         Background { handle: Mutex::new(None), value: OnceLock::from(value) }
     }
 
+    /// Whether [`Background::get`] would return at once.
+    pub fn is_ready(&self) -> bool {
+        self.value.get().is_some()
+            || self.handle.lock().unwrap_or_else(PoisonError::into_inner).as_ref().is_some_and(JoinHandle::is_finished)
+    }
+
     /// The value, waiting for it if it is not computed yet; a panic on the
     /// computing thread is resumed here.
     pub fn get(&self) -> &T {
@@ -95,6 +101,7 @@ mod tests {
 
     #[test]
     fn a_value_already_computed_is_there_at_once() {
+        assert!(Background::done(5).is_ready());
         assert_eq!(Background::done(5).get(), &5);
     }
 

@@ -8,7 +8,8 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::paths::LocationSegment;
 use serde_json::Value;
 
-use crate::error::{Error, did_you_mean};
+use crate::diagnostic::shortened;
+use crate::error::Error;
 use crate::parallel::Background;
 use crate::source::{Source, SourceRef};
 use crate::values::{KeyPath, Seg};
@@ -24,6 +25,9 @@ pub struct Schema {
     pub doc: Value,
     validator: Validator,
 }
+
+/// Characters of a validator's sentence kept in a [`Violation`].
+const MAX_MESSAGE: usize = 300;
 
 /// What checks instances against a schema.
 enum Validator {
@@ -62,10 +66,7 @@ pub struct Violation {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ViolationKind {
     /// A key the schema does not allow; `path` ends with the key itself.
-    UnknownKey {
-        /// A close allowed key, if any.
-        suggestion: Option<String>,
-    },
+    UnknownKey,
     /// A required key is missing from the table at `path`.
     MissingKey(String),
     /// The value at `path` is not what the schema expects.
@@ -107,6 +108,15 @@ impl Schema {
         match &self.validator {
             Validator::Compiled(result) => self.checked(result.get()).map(drop),
             Validator::Generated(_) => Ok(()),
+        }
+    }
+
+    /// Whether the schema is compiled (or known not to compile), so that
+    /// validating now waits for nothing.
+    pub fn is_compiled(&self) -> bool {
+        match &self.validator {
+            Validator::Compiled(result) => result.is_ready(),
+            Validator::Generated(_) => true,
         }
     }
 
@@ -155,16 +165,10 @@ impl Schema {
             match err.kind() {
                 ValidationErrorKind::AdditionalProperties { unexpected }
                 | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
-                    let allowed = self.property_names(&path);
                     for key in unexpected {
                         let mut key_path = path.clone();
                         key_path.push(Seg::Key(key.clone()));
-                        out.push(Violation {
-                            path: key_path,
-                            kind: ViolationKind::UnknownKey {
-                                suggestion: did_you_mean(key, allowed.iter().map(String::as_str)),
-                            },
-                        });
+                        out.push(Violation { path: key_path, kind: ViolationKind::UnknownKey });
                     }
                 }
                 ValidationErrorKind::Required { property } => out.push(Violation {
@@ -180,13 +184,14 @@ impl Schema {
                         _ => None,
                     };
                     let expected = expected.unwrap_or_else(|| self::expected(kind));
+                    // The message quotes the value, which may be the whole of a huge table.
                     let invalid = match self.words(kind, err.schema_path().as_str(), err.instance()) {
                         Some(words) => ViolationKind::Invalid {
-                            message: words.message,
+                            message: shortened(&words.message, MAX_MESSAGE),
                             expected: words.expected,
                             help: words.help,
                         },
-                        None => ViolationKind::Invalid { message: err.to_string(), expected, help: None },
+                        None => ViolationKind::Invalid { message: shortened(&err, MAX_MESSAGE), expected, help: None },
                     };
                     out.push(Violation { path, kind: invalid });
                 }
@@ -362,11 +367,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_get_their_own_path_and_a_suggestion() {
+    fn unknown_keys_get_their_own_path() {
         let v = schema().violations(&json!({"replicsa": 1, "image": {"tag": "16"}})).unwrap();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].path, vec![Seg::Key("replicsa".into())]);
-        assert_eq!(v[0].kind, ViolationKind::UnknownKey { suggestion: Some("replicas".into()) });
+        assert_eq!(v[0].kind, ViolationKind::UnknownKey);
     }
 
     #[test]

@@ -35,7 +35,9 @@ impl<'i> Keyword<'i> for Pattern {
         if self.is_valid(instance) {
             Ok(())
         } else {
-            Err(ValidationError::custom(format!(r#"{instance} does not match "{}""#, self.0.as_str())))
+            // The value may be megabytes long: only its start is quoted.
+            let shown = crate::diagnostic::shortened(instance, 200);
+            Err(ValidationError::custom(format!(r#"{shown} does not match "{}""#, self.0.as_str())))
         }
     }
 

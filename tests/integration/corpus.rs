@@ -10,8 +10,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
+use std::time::Duration;
 
-use crate::harness::{SECRET, TestProject, outside_with_secrets, repo_root};
+use crate::harness::{Run, SECRET, TestProject, outside_with_secrets, repo_root};
 
 /// One way to break the `minimal` fixture.
 struct Case {
@@ -316,6 +317,156 @@ fn many_bad_keys_are_capped_not_flooded() {
     let run = project.run(&["--env", "dev", "-f", "many.toml"]);
     run.code(1).stderr_has("20000 problems found (the first 50 are shown)");
     assert_eq!(run.stderr.matches("unknown key").count(), 50);
+}
+
+/// Peak memory of a run with a hostile input.
+const MEMORY_BUDGET: u64 = 300 * 1024 * 1024;
+
+/// Processor time of such a run: 5 s for an optimised build, as the README
+/// promises; an unoptimised build parses TOML about ten times slower.
+const CPU_BUDGET: Duration = Duration::from_secs(if cfg!(debug_assertions) { 20 } else { 5 });
+
+/// How much more processor time ten times the input may take: ten when the
+/// cost is linear (less, with the cost of starting), a hundred for a square.
+const MAX_GROWTH: f64 = 25.0;
+
+/// Runs the default project with `-f big.toml` holding `values(size)` at
+/// `n / 10` and `n`: each fails with exit 1 pointing into the file, within
+/// the memory and time budgets, and ten times the input costs at most
+/// [`MAX_GROWTH`] times the processor time. Returns the larger run's stderr.
+fn fails_in_linear_time_and_memory(values: fn(usize) -> String, n: usize) -> String {
+    let project = TestProject::default_project();
+    let run = costs_grow_linearly(&project, &["--env", "eks", "-f", "big.toml", "--stdout"], values, n, MEMORY_BUDGET);
+    run.code(1).stderr_has("big.toml:");
+    let longest = run.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 2500, "a line of {longest} bytes in the report");
+    run.stderr
+}
+
+/// Runs `args` in `project` with `big.toml` holding `values(size)` at
+/// `n / 10` and `n`: each run stays within the memory and time budgets, and ten times the input
+/// costs at most [`MAX_GROWTH`] times the processor time. Returns the larger run.
+fn costs_grow_linearly(
+    project: &TestProject,
+    args: &[&str],
+    values: fn(usize) -> String,
+    n: usize,
+    memory_budget: u64,
+) -> Run {
+    let mut costs = Vec::new();
+    let mut last = None;
+    for size in [n / 10, n] {
+        project.write("big.toml", &values(size));
+        let (run, usage) = project.run_measured(args);
+        assert!(!run.stderr.contains("panicked"), "size {size}: {}", run.stderr);
+        assert!(usage.peak_memory < memory_budget, "size {size}: peak memory {} MiB", usage.peak_memory >> 20);
+        assert!(usage.cpu < CPU_BUDGET, "size {size}: processor time {:?}", usage.cpu);
+        costs.push(usage.cpu.as_secs_f64());
+        last = Some(run);
+    }
+    // GNU time counts in hundredths of a second.
+    let growth = costs[1] / costs[0].max(0.01);
+    assert!(growth < MAX_GROWTH, "ten times the input took {growth:.1} times the processor time: {costs:?} s");
+    last.expect("two runs")
+}
+
+/// `item(i)` for `i` in `0..n`, concatenated.
+fn repeated(n: usize, item: impl Fn(usize) -> String) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&item(i));
+    }
+    text
+}
+
+#[test]
+fn a_hundred_thousand_unknown_keys_in_one_table_cost_linear_time_and_memory() {
+    let values = |n| {
+        "[postgres.storage]
+"
+        .to_string()
+            + &repeated(n, |i| {
+                format!(
+                    "unknown{i} = {i}
+"
+                )
+            })
+    };
+    let stderr = fails_in_linear_time_and_memory(values, 100_000);
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+    assert_eq!(stderr.matches("error: unknown key `postgres.storage.unknown").count(), 50);
+}
+
+#[test]
+fn a_hundred_thousand_unknown_top_level_keys_cost_linear_time_and_memory() {
+    let values = |n| repeated(n, |i| format!("unknown{i} = {i}\n"));
+    let stderr = fails_in_linear_time_and_memory(values, 100_000);
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+}
+
+#[test]
+fn a_hundred_thousand_wrong_items_in_one_array_cost_linear_time_and_memory() {
+    let values = |n| {
+        let items = repeated(n, |i| format!("  {i},\n"));
+        format!("[postgres.networkPolicy]\nallowedNamespaces = [\n{items}]\n")
+    };
+    let stderr = fails_in_linear_time_and_memory(values, 100_000);
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+    assert!(stderr.contains("big.toml:3:3"), "{stderr}");
+}
+
+#[test]
+fn a_hundred_thousand_unknown_keys_on_one_line_point_into_it_in_linear_time() {
+    let values = |n| {
+        let keys: Vec<String> = (0..n).map(|i| format!("unknown{i} = {i}")).collect();
+        format!("[postgres]\nstorage = {{ {} }}\n", keys.join(", "))
+    };
+    let stderr = fails_in_linear_time_and_memory(values, 100_000);
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+    // The keys before `unknown10000` take 10 × 14 + 90 × 16 + 900 × 18 + 9000 × 20 bytes.
+    assert!(stderr.contains("big.toml:2:197793\n"), "{stderr}");
+    assert!(stderr.contains("2 | ...unknown9996 = 9996, unknown9997 = 9997, unknown9998 = 9998, unknown9999 = 9999, unknown10000 = 10000, unknown10001 = 10001, unknow...\n"), "{stderr}");
+}
+
+#[test]
+fn a_fifty_megabyte_line_is_shown_as_a_short_slice() {
+    let values = |n| format!("[postgres]\nreplicas = \"{}\"\n", "x".repeat(n));
+    let stderr = fails_in_linear_time_and_memory(values, 50 * 1024 * 1024);
+    assert!(stderr.contains("big.toml:2:12"), "{stderr}");
+    assert!(stderr.len() < 4000, "{stderr}");
+}
+
+#[test]
+fn explaining_a_hundred_thousand_values_costs_linear_time() {
+    let project = TestProject::default_project();
+    let values = |n| "[postgres.nodeSelector]\n".to_string() + &repeated(n, |i| format!("key{i} = \"v\"\n"));
+    let args = ["values", "--env", "eks", "-f", "big.toml", "--explain"];
+    let run = costs_grow_linearly(&project, &args, values, 100_000, MEMORY_BUDGET);
+    run.code(0);
+    assert!(run.stdout.contains("postgres.nodeSelector.key99999 = \"v\""), "{}", &run.stdout[..2000]);
+    assert!(run.stdout.contains("# big.toml:100001\n"), "{}", &run.stdout[..2000]);
+}
+
+#[test]
+fn checking_forty_thousand_objects_with_findings_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // One Pod per tag, each in a namespace the tree does not create and
+    // mounting a ConfigMap that does not exist: two findings per object. The
+    // rendered tree is 40 000 objects, hence a larger memory budget.
+    project.write(
+        "charts/app/templates/3-config/many.yaml.j2",
+        "{% for tag in values.tags %}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{{ tag }}\n  namespace: elsewhere\n\
+         spec:\n  containers:\n    - name: c\n      image: busybox:1\n  volumes:\n    - name: v\n      configMap:\n        name: none-{{ tag }}\n{% endfor %}\n",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let run = costs_grow_linearly(
+        &project,
+        &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
+        values,
+        40_000,
+        1 << 30,
+    );
+    assert!(run.stdout.contains("\"object\": \"Pod elsewhere/p-t39999\""), "{}", run.stderr);
 }
 
 #[test]

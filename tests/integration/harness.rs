@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 /// The repository root: the embedded default project.
 pub fn repo_root() -> PathBuf {
@@ -113,12 +114,55 @@ impl TestProject {
         Run { code: output.status.code().unwrap_or(-1), stdout: clean(&output.stdout), stderr: clean(&output.stderr) }
     }
 
+    /// Runs pgrender like [`TestProject::run`] and measures it with GNU
+    /// `time`: peak resident memory and processor time, which unlike wall
+    /// time do not depend on how busy the machine is. `prlimit` (util-linux)
+    /// caps its address space and processor time far above what a linear
+    /// run needs, so that a regression fails at once instead of swapping.
+    pub fn run_measured(&self, args: &[&str]) -> (Run, Usage) {
+        let usage_file = self.path().join(".usage");
+        let output = Command::new("prlimit")
+            .args(["--as=4294967296", "--cpu=120", "--", "/usr/bin/time", "-f", "%M %U %S", "-o"])
+            .arg(&usage_file)
+            .arg(env!("CARGO_BIN_EXE_pgrender"))
+            .args(args)
+            .current_dir(self.path())
+            .env("NO_COLOR", "1")
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .expect("run prlimit (util-linux) and /usr/bin/time (GNU time)");
+        let clean =
+            |bytes: &[u8]| String::from_utf8_lossy(bytes).replace(&self.path().display().to_string(), "[PROJECT]");
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: clean(&output.stdout),
+            stderr: clean(&output.stderr),
+        };
+        let report = std::fs::read_to_string(&usage_file).unwrap_or_default();
+        std::fs::remove_file(&usage_file).ok();
+        // The last line: GNU time puts "Command exited with non-zero status" first.
+        let fields: Vec<f64> = report.lines().last().unwrap_or("").split(' ').filter_map(|f| f.parse().ok()).collect();
+        let [kilobytes, user, system] = fields[..] else { panic!("unreadable GNU time report {report:?}; {run:?}") };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // kilobytes, a whole number
+        let usage = Usage { peak_memory: kilobytes as u64 * 1024, cpu: Duration::from_secs_f64(user + system) };
+        (run, usage)
+    }
+
     /// Every file below `rel` (relative path → content), for byte-for-byte comparisons.
     pub fn tree(&self, rel: &str) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         collect(&self.path().join(rel), "", &mut out);
         out
     }
+}
+
+/// What a run cost, as the kernel counted it.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// Peak resident memory, in bytes.
+    pub peak_memory: u64,
+    /// Processor time, user and system.
+    pub cpu: Duration,
 }
 
 impl Run {
