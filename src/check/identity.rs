@@ -3,7 +3,7 @@
 //! since `kubectl apply` keeps whichever comes last and drops the other
 //! without a word.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::rules::X_DUPLICATE;
 use super::{Finding, Object};
@@ -11,6 +11,9 @@ use super::{Finding, Object};
 /// Reports every object whose identity an earlier object of the tree already has.
 pub fn check(objects: &[Object<'_>], out: &mut Vec<Finding>) {
     let mut first: BTreeMap<(&str, &str, &str, &str), &Object<'_>> = BTreeMap::new();
+    // Newline offsets of each file a finding points back into, found once:
+    // counting from the file's start for every duplicate is quadratic.
+    let mut newlines: HashMap<usize, Vec<usize>> = HashMap::new();
     for object in objects {
         if object.kind.is_empty() || object.name.is_empty() {
             // Reported by the schema checks (K8S003); nothing to compare.
@@ -22,13 +25,17 @@ pub fn check(objects: &[Object<'_>], out: &mut Vec<Finding>) {
         };
         let name_span = |o: &Object<'_>| o.doc.at(&["metadata", "name"]).map_or(o.doc.span.clone(), |n| n.span.clone());
         let earlier_span = name_span(earlier);
+        let offsets = newlines
+            .entry(earlier.file)
+            .or_insert_with(|| memchr::memchr_iter(b'\n', earlier.text.as_bytes()).collect());
+        let line = offsets.partition_point(|&newline| newline < earlier_span.start) + 1;
         out.push(
             Finding::new(
                 &X_DUPLICATE,
                 object,
                 name_span(object),
                 "metadata.name",
-                format!("{} is rendered twice: first at {}", object.display(), earlier.place(earlier_span.start)),
+                format!("{} is rendered twice: first at {}:{line}", object.display(), earlier.path),
             )
             .related(earlier, earlier_span)
             .help("render each object once: drop one of them, or give them different names"),

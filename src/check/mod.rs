@@ -131,12 +131,6 @@ impl Object<'_> {
     pub fn is_namespaced(&self) -> bool {
         !CLUSTER_SCOPED.contains(&self.kind)
     }
-
-    /// `path:line` of a byte offset in the object's file.
-    pub fn place(&self, offset: usize) -> String {
-        let before = &self.text[..offset.min(self.text.len())];
-        format!("{}:{}", self.path, before.matches('\n').count() + 1)
-    }
 }
 
 /// Runs every check on one rendered environment; findings of disabled rules are dropped.

@@ -448,11 +448,11 @@ fn explaining_a_hundred_thousand_values_costs_linear_time() {
 }
 
 #[test]
-fn checking_forty_thousand_objects_with_findings_costs_linear_time() {
+fn checking_twenty_thousand_objects_with_findings_costs_linear_time() {
     let project = TestProject::fixture("minimal");
     // One Pod per tag, each in a namespace the tree does not create and
     // mounting a ConfigMap that does not exist: two findings per object. The
-    // rendered tree is 40 000 objects, hence a larger memory budget.
+    // rendered tree is 20 000 objects, hence a larger memory budget.
     project.write(
         "charts/app/templates/3-config/many.yaml.j2",
         "{% for tag in values.tags %}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{{ tag }}\n  namespace: elsewhere\n\
@@ -463,10 +463,35 @@ fn checking_forty_thousand_objects_with_findings_costs_linear_time() {
         &project,
         &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
         values,
-        40_000,
+        20_000,
         1 << 30,
     );
-    assert!(run.stdout.contains("\"object\": \"Pod elsewhere/p-t39999\""), "{}", run.stderr);
+    assert!(run.stdout.contains("\"object\": \"Pod elsewhere/p-t19999\""), "{}", run.stderr);
+}
+
+#[test]
+fn objects_rendered_twice_cost_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // Every ConfigMap twice in one file: each second copy is XOB006, naming
+    // the line of the first one, deep into the same file.
+    project.write(
+        "charts/app/templates/3-config/twice.yaml.j2",
+        "{% for tag in values.tags %}{% for copy in [1, 2] %}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c-{{ tag }}\n\
+         data:\n  copy: \"{{ copy }}\"\n{% endfor %}{% endfor %}\n",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let run = costs_grow_linearly(
+        &project,
+        &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
+        values,
+        10_000,
+        1 << 30,
+    );
+    assert!(
+        run.stdout.contains("ConfigMap c-t9999 is rendered twice: first at 3-config/twice.yaml:"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
