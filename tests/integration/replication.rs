@@ -193,6 +193,19 @@ impl<'t> Cluster<'t> {
         server
     }
 
+    /// `n` replica pods, each bootstrapped against `primary_port` and started.
+    fn bootstrap_replicas(&self, n: usize, primary_port: u16) -> (Vec<Pod>, Vec<Server<'t>>) {
+        let pods: Vec<Pod> = (0..n).map(|i| self.pod(&format!("postgres-replica-{i}"))).collect();
+        let servers = pods
+            .iter()
+            .map(|pod| {
+                assert_ok("bootstrap", &self.bootstrap(pod, primary_port, &[]));
+                self.start_replica(pod)
+            })
+            .collect();
+        (pods, servers)
+    }
+
     /// Runs the readiness probe of `sts`'s container for `pod`: its exit code and stderr.
     fn ready(&self, sts: &str, pod: &Pod, server: &Server<'_>) -> (bool, String) {
         let (yaml, main) = self.container(sts, "containers", pod);
@@ -250,12 +263,7 @@ fn replicas_bootstrap_stream_and_report_against_real_servers() {
     let mut primary = cluster.init_primary(&primary_pod);
 
     // 1. Two replicas bootstrapped by the rendered init container.
-    let pods: Vec<Pod> = (0..2).map(|i| cluster.pod(&format!("postgres-replica-{i}"))).collect();
-    let mut replicas = Vec::new();
-    for pod in &pods {
-        assert_ok("bootstrap", &cluster.bootstrap(pod, primary.port, &[]));
-        replicas.push(cluster.start_replica(pod));
-    }
+    let (pods, mut replicas) = cluster.bootstrap_replicas(2, primary.port);
     // The password reaches libpq through a 0600 file, never into the data directory.
     let auto_conf = std::fs::read_to_string(replicas[0].data.join("postgresql.auto.conf")).unwrap();
     assert!(auto_conf.contains("passfile="), "{auto_conf}");
@@ -481,12 +489,7 @@ fn synchronous_quorum_holds_commits_until_a_replica_returns() {
     );
     let primary_pod = cluster.pod("postgres-0");
     let mut primary = cluster.init_primary(&primary_pod);
-    let pods: Vec<Pod> = (0..2).map(|i| cluster.pod(&format!("postgres-replica-{i}"))).collect();
-    let mut replicas = Vec::new();
-    for pod in &pods {
-        assert_ok("bootstrap", &cluster.bootstrap(pod, primary.port, &[]));
-        replicas.push(cluster.start_replica(pod));
-    }
+    let (pods, mut replicas) = cluster.bootstrap_replicas(2, primary.port);
     primary.wait_until(WAIT, "two quorum standbys", |s| {
         s.try_sql("SELECT string_agg(application_name || ':' || sync_state, ',' ORDER BY 1) FROM pg_stat_replication")
             .as_deref()
