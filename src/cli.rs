@@ -233,15 +233,10 @@ pub struct ManArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Which project, environments and extra value layers.
+/// Extra value layers above the environment file, and the project folder:
+/// what every command that renders takes besides its environments.
 #[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
-pub struct Selection {
-    /// Environment to render (repeatable): environments/ENV.toml.
-    #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCandidates::new(environments))]
-    pub envs: Vec<String>,
-    /// Render every environment in environments/.
-    #[arg(long, conflicts_with = "envs")]
-    pub all: bool,
+pub struct Layers {
     /// Extra values file layered above the environment file (repeatable).
     #[arg(long = "values", short = 'f', value_name = "FILE.toml")]
     pub files: Vec<PathBuf>,
@@ -251,6 +246,20 @@ pub struct Selection {
     /// Project folder (default: the nearest folder upwards with pgrender.toml).
     #[arg(long, short = 'C', value_name = "DIR")]
     pub project: Option<PathBuf>,
+}
+
+/// Which project, environments and extra value layers.
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Environment to render (repeatable): environments/ENV.toml.
+    #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCandidates::new(environments))]
+    pub envs: Vec<String>,
+    /// Render every environment in environments/.
+    #[arg(long, conflicts_with = "envs")]
+    pub all: bool,
+    /// Extra value layers and the project.
+    #[command(flatten)]
+    pub layers: Layers,
 }
 
 /// Arguments of `render`.
@@ -328,27 +337,15 @@ pub struct OneEnv {
     /// Environment: environments/ENV.toml.
     #[arg(long = "env", short = 'e', value_name = "ENV", add = ArgValueCandidates::new(environments))]
     pub env: String,
-    /// Extra values file layered above the environment file (repeatable).
-    #[arg(long = "values", short = 'f', value_name = "FILE.toml")]
-    pub files: Vec<PathBuf>,
-    /// Set one value, above every file (repeatable). VALUE is read as TOML, else as a string.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
-    /// Project folder (default: the nearest folder upwards with pgrender.toml).
-    #[arg(long, short = 'C', value_name = "DIR")]
-    pub project: Option<PathBuf>,
+    /// Extra value layers and the project.
+    #[command(flatten)]
+    pub layers: Layers,
 }
 
 impl OneEnv {
     /// The same choice as a [`Selection`] of one environment.
     pub fn selection(&self) -> Selection {
-        Selection {
-            envs: vec![self.env.clone()],
-            all: false,
-            files: self.files.clone(),
-            sets: self.sets.clone(),
-            project: self.project.clone(),
-        }
+        Selection { envs: vec![self.env.clone()], all: false, layers: self.layers.clone() }
     }
 }
 
@@ -423,7 +420,7 @@ impl Cli {
     /// values --env eks` works, `pgrender --env eks values` is a usage error.
     fn settle(mut self) -> Result<Cli, clap::Error> {
         let Some(command) = &mut self.command else { return Ok(self) };
-        let top = std::mem::take(&mut self.render.selection.project);
+        let top = std::mem::take(&mut self.render.selection.layers.project);
         let name = command.name();
         if self.render != RenderArgs::default() {
             return Err(Cli::command().error(
@@ -433,15 +430,15 @@ impl Cli {
         }
         let Some(top) = top else { return Ok(self) };
         let slot = match command {
-            Command::Render(args) => &mut args.selection.project,
-            Command::Values(args) => &mut args.selection.project,
-            Command::Watch(args) => &mut args.selection.project,
-            Command::Check(args) => &mut args.selection.project,
-            Command::Diff(args) => &mut args.selection.project,
+            Command::Render(args) => &mut args.selection.layers.project,
+            Command::Values(args) => &mut args.selection.layers.project,
+            Command::Watch(args) => &mut args.selection.layers.project,
+            Command::Check(args) => &mut args.selection.layers.project,
+            Command::Diff(args) => &mut args.selection.layers.project,
             Command::Docs(args) => &mut args.generate.project,
             Command::Schema(args) => &mut args.project,
             Command::New(NewArgs { what: NewCommand::Chart(args) }) => &mut args.project,
-            Command::Graph(args) => &mut args.selection.project,
+            Command::Graph(args) => &mut args.selection.layers.project,
             Command::Rules | Command::Init(_) | Command::Completions(_) | Command::Man(_) => {
                 return Err(Cli::command().error(
                     clap::error::ErrorKind::ArgumentConflict,

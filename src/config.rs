@@ -258,8 +258,8 @@ impl WatchConfig {
         Ok(WatchConfig {
             project,
             envs: (!args.selection.all).then_some(envs),
-            files: args.selection.files.iter().map(|f| resolve(&cwd, f)).collect(),
-            sets: args.selection.sets,
+            files: args.selection.layers.files.iter().map(|f| resolve(&cwd, f)).collect(),
+            sets: args.selection.layers.sets,
             out: args.out.map(|o| resolve(&cwd, &o)),
             diff: args.diff,
             exec: args.exec,
@@ -346,7 +346,7 @@ fn lock_wait() -> Result<Duration, Error> {
 
 /// Loads the project and resolves the environment selection.
 fn select(selection: &Selection) -> Result<(Project, Vec<String>, Overrides), Error> {
-    let project = discover(selection.project.as_deref())?;
+    let project = discover(selection.layers.project.as_deref())?;
     let envs = if selection.all {
         project.environment_names()?
     } else if selection.envs.is_empty() {
@@ -357,12 +357,12 @@ fn select(selection: &Selection) -> Result<(Project, Vec<String>, Overrides), Er
         envs.dedup();
         envs
     };
-    for set in &selection.sets {
+    for set in &selection.layers.sets {
         if !set.contains('=') {
             return Err(UsageError::BadSet(set.clone()).into());
         }
     }
-    let overrides = Overrides::read(&selection.files, selection.sets.clone())?;
+    let overrides = Overrides::read(&selection.layers.files, selection.layers.sets.clone())?;
     Ok((project, envs, overrides))
 }
 
