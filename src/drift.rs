@@ -30,14 +30,14 @@ pub fn against_disk(dir: &Path, env: &RenderedEnv) -> Result<Vec<FileChange>, Er
     let recorded = read_record(dir);
     // A committed file that links out of the folder is refused, not shown in a diff.
     let confine = Confine::new(dir, "the output folder")?;
+    let new = files_of(env);
     let mut old = BTreeMap::new();
     for path in on_disk.iter().filter(|p| p.as_str() != RECORD) {
-        let rendered = env.files.iter().any(|f| &f.path == path);
-        if rendered || recorded.contains_key(path) {
+        if new.contains_key(path) || recorded.contains_key(path) {
             old.insert(path.clone(), confine.read_to_string(Path::new(path))?);
         }
     }
-    Ok(compare(&old, &files_of(env)))
+    Ok(compare(&old, &new))
 }
 
 /// How environment `new`'s files differ from environment `old`'s.

@@ -189,7 +189,7 @@ impl Pipeline {
 
     /// The compiled template whose source is named `name` (e.g. `charts/postgres/templates/x.yaml.j2`).
     fn template_source(&self, name: &str) -> Option<SourceRef> {
-        self.charts.iter().flat_map(|c| c.templates.sources().values()).find(|s| s.name == name).cloned()
+        self.charts.iter().find_map(|c| c.templates.source_named(name)).cloned()
     }
 
     fn render_values(&self, env: &str, values: &Values, environment: &Environment) -> Result<RenderedEnv, Error> {

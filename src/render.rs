@@ -121,9 +121,11 @@ impl ChartTemplates {
         }
     }
 
-    /// Sources of all templates, by template name.
-    pub fn sources(&self) -> &BTreeMap<String, SourceRef> {
-        &self.sources
+    /// The source of the template named by its path from the project root
+    /// (`charts/postgres/templates/x.yaml.j2`), if it is one of this chart's.
+    pub fn source_named(&self, path: &str) -> Option<&SourceRef> {
+        let name = path.strip_prefix(self.rel_templates.as_str())?.strip_prefix('/')?;
+        self.sources.get(name)
     }
 
     /// The chart's name.

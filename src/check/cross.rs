@@ -2,7 +2,7 @@
 //! services, selectors, namespaces, volumes and references to Secrets and
 //! `ConfigMaps` all name something that exists.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::rules::{X_NAMESPACE, X_REFERENCE, X_SELECTOR, X_SERVICE, X_VOLUME};
 use super::{Finding, Object};
@@ -206,11 +206,14 @@ fn volume_mounts(object: &Object<'_>, out: &mut Vec<Finding>) {
         .collect();
     let claims = object.doc.at(&["spec", "volumeClaimTemplates"]).map(Node::items).unwrap_or_default();
     volumes.extend(claims.iter().filter_map(|c| c.at(&["metadata", "name"])?.as_str()));
+    let known: HashSet<&str> = volumes.iter().copied().collect();
+    // Built once and bounded: every unknown mount of the object shares it.
+    let mut help = None;
     for (path, container) in object.containers() {
         for (i, mount) in container.get("volumeMounts").map(Node::items).unwrap_or_default().iter().enumerate() {
             let Some(name_node) = mount.get("name") else { continue };
             let Some(name) = name_node.as_str() else { continue };
-            if !volumes.contains(&name) {
+            if !known.contains(name) {
                 let field = format!("{path}.volumeMounts[{i}].name");
                 out.push(
                     Finding::new(
@@ -220,15 +223,25 @@ fn volume_mounts(object: &Object<'_>, out: &mut Vec<Finding>) {
                         &field,
                         format!("volumeMount `{name}` names no volume or volumeClaimTemplate"),
                     )
-                    .help(format!(
-                        "known volumes: {}",
-                        if volumes.is_empty() { "(none)".to_string() } else { volumes.join(", ") }
-                    )),
+                    .help(help.get_or_insert_with(|| known_volumes(&volumes)).clone()),
                 );
             }
         }
     }
 }
+
+/// The `help:` line listing a pod's volumes, at most [`VOLUMES_SHOWN`] of them.
+fn known_volumes(volumes: &[&str]) -> String {
+    let shown = volumes[..volumes.len().min(VOLUMES_SHOWN)].join(", ");
+    match volumes.len() {
+        0 => "known volumes: (none)".to_string(),
+        n if n > VOLUMES_SHOWN => format!("known volumes: {shown} and {} more", n - VOLUMES_SHOWN),
+        _ => format!("known volumes: {shown}"),
+    }
+}
+
+/// How many volume names a help line lists.
+const VOLUMES_SHOWN: usize = 20;
 
 fn references(object: &Object<'_>, index: &Index<'_, '_>, settings: &Environment, out: &mut Vec<Finding>) {
     let ns = object.namespace_or_default();
@@ -278,5 +291,21 @@ fn references(object: &Object<'_>, index: &Index<'_, '_>, settings: &Environment
         if let Some(name) = volume.at(&["configMap", "name"]) {
             check("ConfigMap", name, format!("volumes[{i}].configMap.name"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_volume_list_is_bounded() {
+        assert_eq!(known_volumes(&[]), "known volumes: (none)");
+        assert_eq!(known_volumes(&["data", "run"]), "known volumes: data, run");
+        let many: Vec<String> = (0..25).map(|i| format!("v{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let help = known_volumes(&many);
+        assert!(help.starts_with("known volumes: v0, v1, "), "{help}");
+        assert!(help.ends_with("v19 and 5 more"), "{help}");
     }
 }

@@ -13,7 +13,7 @@
 //! [`references`] is the one reader of such names: `pgrender graph` draws
 //! its "reaches" edges from it too, so the picture and the check agree.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 
 use super::rules::X_DNS;
@@ -47,27 +47,42 @@ pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Findi
         .filter_map(|o| if o.kind == "Namespace" { Some(o.name) } else { o.namespace.filter(|_| o.is_namespaced()) })
         .collect();
     let mut services: BTreeMap<&str, Vec<&Object<'_>>> = BTreeMap::new();
+    let mut by_name = HashMap::new();
     for service in objects.iter().filter(|o| o.kind == "Service") {
         services.entry(service.namespace_or_default()).or_default().push(service);
+        by_name.entry((service.namespace_or_default(), service.name)).or_insert(service);
     }
-    let tree = Tree { services, settings };
+    let mut tree = Tree { services, by_name, settings, helps: HashMap::new() };
     for object in objects {
         for (field, node) in texts(object) {
             let Some(text) = node.as_str() else { continue };
+            let mut locator = Locator::new(object, node, text);
             for reference in references(text) {
                 if reference.explicit || namespaces.contains(reference.namespace) {
-                    tree.resolve(object, &field, node, text, &reference, out);
+                    tree.resolve(object, &field, &mut locator, &reference, out);
                 }
             }
         }
     }
 }
 
+/// How many distinct unknown Service names of a tree get a did-you-mean:
+/// each one is compared with every Service of its namespace.
+const SUGGESTED: usize = 100;
+
+/// How many Service names a help line lists.
+const LISTED: usize = 20;
+
 /// What a reference is resolved against.
 struct Tree<'o, 'a> {
     /// The tree's Services by namespace, in apply order.
     services: BTreeMap<&'a str, Vec<&'o Object<'a>>>,
+    /// The first Service of each (namespace, name).
+    by_name: HashMap<(&'a str, &'a str), &'o Object<'a>>,
     settings: &'o Environment,
+    /// Help lines already worked out, by (namespace, service): a name
+    /// written many times is compared with the Services once.
+    helps: HashMap<(String, String), String>,
 }
 
 /// The texts that configure connections: container env values and `ConfigMap` data.
@@ -89,11 +104,10 @@ fn texts<'a>(object: &Object<'a>) -> Vec<(String, &'a Node)> {
 impl Tree<'_, '_> {
     /// Reports `reference`, found in `text` (the value `node` at `field` of `object`), if nothing serves it.
     fn resolve(
-        &self,
+        &mut self,
         object: &Object<'_>,
         field: &str,
-        node: &Node,
-        text: &str,
+        locator: &mut Locator<'_>,
         reference: &Reference<'_>,
         out: &mut Vec<Finding>,
     ) {
@@ -104,10 +118,9 @@ impl Tree<'_, '_> {
         {
             return;
         }
-        let name = &text[reference.range.clone()];
-        let span = locate(object, node, text, reference);
-        let services = self.services.get(namespace).map(Vec::as_slice).unwrap_or_default();
-        let Some(target) = services.iter().find(|s| s.name == service) else {
+        let name = &locator.text[reference.range.clone()];
+        let span = locator.locate(reference);
+        let Some(target) = self.by_name.get(&(namespace, service)).copied() else {
             let finding = Finding::new(
                 &X_DNS,
                 object,
@@ -117,18 +130,7 @@ impl Tree<'_, '_> {
                     "`{name}` names Service `{service}` in namespace `{namespace}`, which the tree does not render"
                 ),
             );
-            let help = match did_you_mean(service, services.iter().map(|s| s.name)) {
-                Some(close) => format!("did you mean `{close}`?"),
-                None if services.is_empty() => format!(
-                    "the tree renders no Service in `{namespace}`; if it is created elsewhere, add \"{namespace}\" to `existingNamespaces` in the [environment] table"
-                ),
-                None => {
-                    format!(
-                        "Services in `{namespace}`: {}",
-                        services.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
-                    )
-                }
-            };
+            let help = self.help(service, namespace);
             out.push(finding.help(help));
             return;
         };
@@ -155,6 +157,34 @@ impl Tree<'_, '_> {
     }
 }
 
+impl Tree<'_, '_> {
+    /// The help line for a Service name no Service of `namespace` has.
+    fn help(&mut self, service: &str, namespace: &str) -> String {
+        let key = (namespace.to_string(), service.to_string());
+        if let Some(help) = self.helps.get(&key) {
+            return help.clone();
+        }
+        let services = self.services.get(namespace).map(Vec::as_slice).unwrap_or_default();
+        let names = || services.iter().map(|s| s.name);
+        let close = if self.helps.len() < SUGGESTED { did_you_mean(service, names()) } else { None };
+        let help = match close {
+            Some(close) => format!("did you mean `{close}`?"),
+            None if services.is_empty() => format!(
+                "the tree renders no Service in `{namespace}`; if it is created elsewhere, add \"{namespace}\" to `existingNamespaces` in the [environment] table"
+            ),
+            None => {
+                let listed = names().take(LISTED).collect::<Vec<_>>().join(", ");
+                match services.len().checked_sub(LISTED) {
+                    Some(more) if more > 0 => format!("Services in `{namespace}`: {listed} and {more} more"),
+                    _ => format!("Services in `{namespace}`: {listed}"),
+                }
+            }
+        };
+        self.helps.insert(key, help.clone());
+        help
+    }
+}
+
 /// The ports a client can reach through the Service: its `port`s, and for
 /// a headless Service (whose DNS name gives the pods' addresses) the
 /// numeric `targetPort`s too.
@@ -170,15 +200,40 @@ fn service_ports(service: &Object<'_>) -> BTreeSet<i64> {
     ports
 }
 
-/// The reference's place in the file: the same characters in the scalar as
-/// written (a plain or quoted scalar holds them verbatim), else the scalar.
-fn locate(object: &Object<'_>, node: &Node, text: &str, reference: &Reference<'_>) -> Range<usize> {
-    let name = &text[reference.range.clone()];
-    let nth = text[..reference.range.start].matches(name).count();
-    let raw = object.text.get(node.span.clone()).unwrap_or_default();
-    raw.match_indices(name)
-        .nth(nth)
-        .map_or(node.span.clone(), |(at, _)| node.span.start + at..node.span.start + at + name.len())
+/// Finds the references of one scalar in the file, left to right: the
+/// same characters in the scalar as written (a plain or quoted scalar holds
+/// them verbatim), else the whole scalar. Each search starts where the
+/// previous one ended, so placing every reference of a text costs one pass
+/// over it, however many there are.
+struct Locator<'t> {
+    /// The scalar's value.
+    text: &'t str,
+    /// The scalar as written in the file.
+    raw: &'t str,
+    /// Where the scalar is in the file.
+    span: Range<usize>,
+    /// Where the last placed reference ended, in `text` and in `raw`;
+    /// `None` once one could not be placed, after which none is searched for.
+    after: Option<(usize, usize)>,
+}
+
+impl<'t> Locator<'t> {
+    fn new(object: &Object<'t>, node: &Node, text: &'t str) -> Self {
+        let raw = object.text.get(node.span.clone()).unwrap_or_default();
+        Locator { text, raw, span: node.span.clone(), after: Some((0, 0)) }
+    }
+
+    /// The place of `reference`, which comes after the ones placed before.
+    fn locate(&mut self, reference: &Reference<'_>) -> Range<usize> {
+        let name = &self.text[reference.range.clone()];
+        let found = self.after.and_then(|(text_at, raw_at)| {
+            let nth = self.text.get(text_at..reference.range.start)?.matches(name).count();
+            let (at, _) = self.raw[raw_at..].match_indices(name).nth(nth)?;
+            Some(raw_at + at)
+        });
+        self.after = found.map(|at| (reference.range.end, at + name.len()));
+        found.map_or(self.span.clone(), |at| self.span.start + at..self.span.start + at + name.len())
+    }
 }
 
 /// Every Service DNS name in `text`, in order.
@@ -357,6 +412,37 @@ mod tests {
             findings("  host: |\n    first\n    db.data.svc:6432\n", |_| {}),
             ["data.host @db.data.svc:6432 Service data/db does not expose port 6432 (named in `db.data.svc:6432`)"]
         );
+    }
+
+    #[test]
+    fn a_name_written_many_times_is_found_at_each_place() {
+        let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: data\ndata:\n  \
+                      hosts: |\n    x dbb.data:1 dbb.data:1\n    dbb.data:1\n";
+        let mut out = Vec::new();
+        test_objects(&[("4-database/db.yaml", TREE), ("5-backend/config.yaml", config)], |objects| {
+            check(objects, &super::super::test_environment(), &mut out);
+        });
+        let places: Vec<usize> = out.iter().map(|f| f.span.start).collect();
+        let expected: Vec<usize> = config.match_indices("dbb.data:1").map(|(at, _)| at).collect();
+        assert_eq!(places, expected);
+        assert_eq!(out[0].help.as_deref(), Some("did you mean `db`?"));
+    }
+
+    #[test]
+    fn the_services_listed_in_a_help_line_are_bounded() {
+        let services = (0..25)
+            .map(|i| format!("---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s{i}\n  namespace: many\n"))
+            .collect::<Vec<_>>()
+            .concat();
+        let config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n  namespace: many\n\
+                      data:\n  host: unrelated-name.many.svc\n";
+        let mut out = Vec::new();
+        test_objects(&[("4-database/s.yaml", &services[4..]), ("5-backend/config.yaml", config)], |objects| {
+            check(objects, &super::super::test_environment(), &mut out);
+        });
+        let help = out[0].help.as_deref().unwrap_or_default();
+        assert!(help.starts_with("Services in `many`: s0, s1, "), "{help}");
+        assert!(help.ends_with(", s19 and 5 more"), "{help}");
     }
 
     #[test]
