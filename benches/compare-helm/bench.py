@@ -8,6 +8,9 @@ Run through run.sh, which prepares the venv and the release binary. Steps:
    environments) against whole cold pgrender processes, alternating, rounds;
 3. scale series: 1..1000 environments and 1..200 templates, both tools;
 4. peak RSS of pgrender (/usr/bin/time -v).
+With --baseline OTHER, step 2 instead compares two pgrender builds (for
+example with and without a change), alternating in the same rounds, and the
+other steps are skipped.
 """
 
 import argparse
@@ -226,6 +229,27 @@ def headline(binary, chart, rounds):
     print(f"| pgrender `--all` CPU time (user+sys) | {stats(cpu)} |")
 
 
+def versus(binary, baseline, chart, rounds):
+    """Two pgrender builds in the same rounds, in alternating order, Helm warm as the yardstick."""
+    files = [HERE / "environments" / f"{e}.yaml" for e in ENVS]
+    helm_warm(chart, files)
+    samples = {binary: ([], []), baseline: ([], [])}
+    for i in range(rounds):
+        helm_warm(chart, files)
+        order = (binary, baseline) if i % 2 == 0 else (baseline, binary)
+        for b in order:
+            samples[b][0].append(pgrender_all(b, ROOT)[0])
+            samples[b][1].append(spawn([b, "-C", str(ROOT), "--env", "local", "--stdout"])[0])
+    print("\n### Two pgrender builds, default project (ms: median (min–max), %d rounds, alternating)\n" % rounds)
+    print("| build | `--all --out TMP` | `--env local --stdout` |")
+    print("|---|---|---|")
+    for b in (binary, baseline):
+        print(f"| `{b}` | {stats(samples[b][0])} | {stats(samples[b][1])} |")
+    ratio_all = statistics.median(samples[baseline][0]) / statistics.median(samples[binary][0])
+    ratio_one = statistics.median(samples[baseline][1]) / statistics.median(samples[binary][1])
+    print(f"| ratio baseline / binary (medians) | {ratio_all:.3f}× | {ratio_one:.3f}× |")
+
+
 def scale_envs(binary, counts, rounds):
     print("\n### Environments (default chart; ms: median (min–max))\n")
     print("| environments | Helm warm | pgrender cold `--all` | pgrender CPU/wall | ratio | pgrender per env |")
@@ -295,6 +319,7 @@ def main():
     parser.add_argument("binary", help="the release pgrender binary")
     parser.add_argument("--rounds", type=int, default=21, help="rounds of the headline comparison")
     parser.add_argument("--check-only", action="store_true", help="only check that both tools render the same objects")
+    parser.add_argument("--baseline", help="another pgrender build to compare against instead of the full run")
     args = parser.parse_args()
     binary = str(Path(args.binary).resolve())
     chart = helm_python.Chart.load(str(HERE / "chart"))
@@ -305,6 +330,10 @@ def main():
     print(f"\nmachine: {machine()}")
     print(f"output folder: {OUT_BASE or 'the system temp dir'}")
     print(f"helm: helm-python-sdk (Helm v4 Go SDK, in-process); python {platform.python_version()}")
+    if args.baseline:
+        check_equivalence(str(Path(args.baseline).resolve()), chart)
+        versus(binary, str(Path(args.baseline).resolve()), chart, args.rounds)
+        return
     headline(binary, chart, args.rounds)
     scale_envs(binary, [1, 10, 100, 1000], args.rounds)
     scale_templates(binary, [1, 10, 100, 200], args.rounds)

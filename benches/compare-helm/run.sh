@@ -4,7 +4,7 @@
 #   benches/compare-helm/run.sh --check-only   # only: do both tools render the same objects?
 # Installs Helm's renderer (PyPI helm-python-sdk, about 75 MB) into target/compare-helm/venv,
 # builds pgrender in release mode and prints Markdown tables; extra arguments go to bench.py
-# (e.g. --rounds 31).
+# (e.g. --rounds 31; --baseline OTHER_BINARY compares two pgrender builds in one run).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
