@@ -2,7 +2,7 @@
 //! `tests/corpus/escapes/<case>/`): `case.toml` says what the case breaks and
 //! what stderr must name, `project/` holds the files laid over the `minimal`
 //! fixture. Beside the project lies a folder of secrets
-//! ([`outside_with_secrets`]); text files and link targets reach it through
+//! ([`outside_with_secrets`]); text files, arguments and link targets reach it through
 //! two placeholders: `{outside}` (its absolute path) and `{outside_relative}`
 //! (the same folder reached from the project with `..`). Symbolic links are
 //! made from `case.toml`, since git cannot store a link to a temp dir.
@@ -116,8 +116,9 @@ impl Scene {
     /// Runs pgrender with `command` then the case's arguments; returns the
     /// command line and the run.
     pub fn run(&self, command: &[&str]) -> (String, Run) {
+        let extra: Vec<String> = self.case.args.iter().map(|arg| self.expand(arg)).collect();
         let mut args = command.to_vec();
-        args.extend(self.case.args.iter().map(String::as_str));
+        args.extend(extra.iter().map(String::as_str));
         (args.join(" "), self.project.run(&args))
     }
 
