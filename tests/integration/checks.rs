@@ -1,26 +1,59 @@
-//! Output checks: one failing case per rule (`tests/fixtures/check-cases/`,
-//! each naming its rule and marking the offending line with `# <-`), schema
-//! errors, drift, diff and the machine-readable formats.
+//! Output checks: one case per rule (`tests/fixtures/check-cases/`, each
+//! naming its rule and marking the offending line with `# <-`, run through
+//! `insta::glob!` into a snapshot per case), schema errors, drift, diff and
+//! the machine-readable formats.
 
-use crate::harness::TestProject;
+use std::path::Path;
+
+use crate::harness::{Failures, Run, TestProject, repo_root, transcript};
 
 const CASES: &str = "tests/fixtures/check-cases";
 
-/// Renders the `checks` fixture with `case` added as a template; returns
-/// the rule, the expected `file:line` and the run.
-fn run_case(name: &str, extra: &[&str]) -> (String, String, crate::harness::Run) {
-    let text = std::fs::read_to_string(crate::harness::repo_root().join(CASES).join(name)).unwrap();
-    let rule = text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("case names its rule").to_string();
-    // The rendered file starts with the `# Source:` line, so template line N is output line N + 1.
-    let marked = text.lines().position(|l| l.ends_with("# <-")).expect("case marks its line") + 2;
-    let project = TestProject::fixture("checks");
-    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
-    let mut args = vec!["--env", "prod"];
-    args.extend_from_slice(extra);
-    let run = project.run(&args);
-    let place = format!("out/prod/5-case/case.yaml:{marked}:");
-    assert!(!project.path().join("out").exists() || run.code == 0, "a failed render wrote files");
-    (rule, place, run)
+/// A check case: a template that `# expect: RULE` on its first line says
+/// which rule it breaks, and `# <-` marks the line it breaks it on.
+struct CheckCase {
+    text: String,
+    rule: String,
+    /// Where the finding must point: `out/prod/5-case/case.yaml:LINE:`.
+    place: String,
+}
+
+impl CheckCase {
+    /// Reads the case at `path`.
+    fn read(path: &Path) -> CheckCase {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let rule = text.lines().next().and_then(|l| l.strip_prefix("# expect: ")).expect("case names its rule");
+        // The rendered file starts with the `# Source:` line, so template line N is output line N + 1.
+        let marked = text.lines().position(|l| l.ends_with("# <-")).expect("case marks its line") + 2;
+        CheckCase { rule: rule.to_string(), place: format!("out/prod/5-case/case.yaml:{marked}:"), text }
+    }
+
+    /// Reads the case named `name` in [`CASES`].
+    fn named(name: &str) -> CheckCase {
+        CheckCase::read(&repo_root().join(CASES).join(name))
+    }
+
+    /// The `checks` fixture with the case added as a template.
+    fn project(&self) -> TestProject {
+        let project = TestProject::fixture("checks");
+        project.write("charts/db/templates/5-case/case.yaml.j2", &self.text);
+        project
+    }
+
+    /// Renders the case's project for prod with `extra` arguments; returns
+    /// the command line and the run, and whether the run left an `out/` folder.
+    fn run(&self, extra: &[&str]) -> (String, Run, bool) {
+        let project = self.project();
+        let mut args = vec!["--env", "prod"];
+        args.extend_from_slice(extra);
+        let run = project.run(&args);
+        (args.join(" "), run, project.path().join("out").exists())
+    }
+}
+
+/// Renders the case named `name` (see [`CheckCase::run`]).
+fn run_case(name: &str, extra: &[&str]) -> Run {
+    CheckCase::named(name).run(extra).1
 }
 
 #[test]
@@ -31,42 +64,53 @@ fn the_fixture_passes_every_check_strictly() {
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
 }
 
+/// An `err_` case fails the render at its line, naming its rule and the
+/// template, and writes nothing; a `warn_` case renders, with a warning at
+/// its line, unless `--strict`.
 #[test]
-fn every_error_case_fails_render_at_its_line() {
-    let mut seen = 0;
-    for entry in std::fs::read_dir(crate::harness::repo_root().join(CASES)).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        if !name.starts_with("err_") {
-            continue;
+fn every_check_case_reports_its_rule_at_its_line() {
+    let mut failures = Failures::default();
+    let (mut errors, mut warnings) = (0, 0);
+    insta::glob!("../fixtures", "check-cases/*.yaml", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let case = CheckCase::read(path);
+        let mut runs = Vec::new();
+        if name.starts_with("err_") {
+            errors += 1;
+            let (command, run, wrote) = case.run(&[]);
+            let error = format!("error[{}]", case.rule);
+            let template = "rendered from charts/db/templates/5-case/case.yaml.j2";
+            let mut problems = run.problems(1, &[&error, &case.place, "nothing was written", template]);
+            if wrote {
+                problems.push("a failed render wrote files".to_string());
+            }
+            failures.record(&name, &problems, &run);
+            runs.push((command, run));
+        } else if name.starts_with("warn_") {
+            warnings += 1;
+            let warning = format!("warning[{}]", case.rule);
+            let (command, run, _) = case.run(&[]);
+            failures.record(&name, &run.problems(0, &[&warning, &case.place]), &run);
+            runs.push((command, run));
+            let (command, run, _) = case.run(&["--strict"]);
+            failures.record(&format!("{name} --strict"), &run.problems(1, &[&warning, "(--strict)"]), &run);
+            runs.push((command, run));
+        } else {
+            panic!("{name}: a check case is named err_* or warn_*");
         }
-        let (rule, place, run) = run_case(&name, &[]);
-        run.code(1).stderr_has(&format!("error[{rule}]")).stderr_has(&place).stderr_has("nothing was written");
-        assert!(run.stderr.contains("rendered from charts/db/templates/5-case/case.yaml.j2"), "{name}: {}", run.stderr);
-        seen += 1;
-    }
-    assert!(seen >= 14, "only {seen} error cases");
-}
-
-#[test]
-fn every_warning_case_passes_unless_strict() {
-    let mut seen = 0;
-    for entry in std::fs::read_dir(crate::harness::repo_root().join(CASES)).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        if !name.starts_with("warn_") {
-            continue;
-        }
-        let (rule, place, run) = run_case(&name, &[]);
-        run.code(0).stderr_has(&format!("warning[{rule}]")).stderr_has(&place);
-        let (_, _, strict) = run_case(&name, &["--strict"]);
-        strict.code(1).stderr_has(&format!("warning[{rule}]")).stderr_has("(--strict)");
-        seen += 1;
-    }
-    assert!(seen >= 5, "only {seen} warning cases");
+        let seen = transcript(&runs);
+        insta::with_settings!({ description => format!("{} at the line marked `# <-`", case.rule), omit_expression => true }, {
+            insta::assert_snapshot!(seen);
+        });
+    });
+    failures.assert_none();
+    assert!(errors >= 14, "only {errors} error cases");
+    assert!(warnings >= 5, "only {warnings} warning cases");
 }
 
 #[test]
 fn errors_name_object_field_and_template_line() {
-    let (_, _, run) = run_case("err_K8S001_unknown_field.yaml", &[]);
+    let run = run_case("err_K8S001_unknown_field.yaml", &[]);
     run.code(1)
         .stderr_has("error[K8S001]: unknown field `spec.storageClasName`")
         .stderr_has("PersistentVolumeClaim db/extra: spec.storageClasName")
@@ -77,13 +121,13 @@ fn errors_name_object_field_and_template_line() {
 #[test]
 fn scalars_are_typed_as_kubectl_reads_yaml() {
     // Issue #18: YAML 1.1 reads a plain `yes` as a boolean, `1_000` as a number.
-    let (_, _, run) = run_case("err_YML001_yaml11_boolean_label.yaml", &[]);
+    let run = run_case("err_YML001_yaml11_boolean_label.yaml", &[]);
     run.code(1)
         .stderr_has("error[YML001]: `metadata.labels.team` is the string `yes` to YAML 1.2 but a boolean to kubectl")
         .stderr_has("help: quote it: \"yes\"");
-    let (_, _, run) = run_case("err_YML001_yaml11_number_env.yaml", &[]);
+    let run = run_case("err_YML001_yaml11_number_env.yaml", &[]);
     run.code(1).stderr_has("`spec.containers[0].env[0].value` is the string `1_000` to YAML 1.2 but an integer");
-    let (_, _, run) = run_case("warn_YML002_yaml11_boolean.yaml", &[]);
+    let run = run_case("warn_YML002_yaml11_boolean.yaml", &[]);
     run.code(0)
         .stderr_has("warning[YML002]: `spec.automountServiceAccountToken: no` is a boolean only to YAML 1.1 readers")
         .stderr_has("help: write `false`");
@@ -101,19 +145,13 @@ fn postgres_replicas_need_replication() {
 
 #[test]
 fn plain_passwords_are_warnings_on_k3d() {
-    let text =
-        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_PG003_plain_password.yaml")).unwrap();
-    let project = TestProject::fixture("checks");
-    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let project = CheckCase::named("err_PG003_plain_password.yaml").project();
     project.run(&["--env", "dev"]).code(0).stderr_has("warning[PG003]");
 }
 
 #[test]
 fn a_rule_is_disabled_per_environment_with_a_reason() {
-    let text =
-        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_XOB003_namespace.yaml")).unwrap();
-    let project = TestProject::fixture("checks");
-    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let project = CheckCase::named("err_XOB003_namespace.yaml").project();
     project.write("environments/prod.toml", "[environment]\nprovider = \"eks\"\nkubernetes = \"1.31\"\n\n[environment.rules]\nXOB003 = \"monitoring is created by the platform team\"\n");
     project.run(&["--env", "prod"]).code(0);
     project.write(
@@ -194,10 +232,7 @@ fn diff_against_disk_and_against_another_environment() {
 
 #[test]
 fn sarif_output_is_valid_sarif_2_1_0() {
-    let text =
-        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_PG002_pgdata_root.yaml")).unwrap();
-    let project = TestProject::fixture("checks");
-    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let project = CheckCase::named("err_PG002_pgdata_root.yaml").project();
     let run = project.run(&["check", "--env", "prod", "--format", "sarif"]);
     run.code(1);
     let log: serde_sarif::sarif::Sarif = serde_json::from_str(&run.stdout).expect("SARIF deserialises");
@@ -215,10 +250,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
 
 #[test]
 fn json_output_and_github_annotations() {
-    let text =
-        std::fs::read_to_string(crate::harness::repo_root().join(CASES).join("err_PG002_pgdata_root.yaml")).unwrap();
-    let project = TestProject::fixture("checks");
-    project.write("charts/db/templates/5-case/case.yaml.j2", &text);
+    let project = CheckCase::named("err_PG002_pgdata_root.yaml").project();
     let run = project.run(&["check", "--env", "prod", "--format", "json"]);
     let findings: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     let first = &findings[0];

@@ -2,6 +2,7 @@
 //! binary there and captures what a user would see.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -179,6 +180,69 @@ impl Run {
     pub fn stderr_has(&self, needle: &str) -> &Self {
         assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
         self
+    }
+
+    /// What [`Run::code`] and [`Run::stderr_has`] assert, as a list of
+    /// problems instead of a panic: a runner over many cases reports them all.
+    pub fn problems(&self, expected: i32, needles: &[&str]) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.code != expected {
+            problems.push(format!("exit code {}, not {expected}", self.code));
+        }
+        if self.stderr.contains("panicked") {
+            problems.push("panic".to_string());
+        }
+        problems.extend(needles.iter().filter(|n| !self.stderr.contains(*n)).map(|n| format!("stderr lacks {n:?}")));
+        problems
+    }
+}
+
+/// What the user saw of each run (its command line and what it printed),
+/// for snapshots: the command, its exit code, then stderr and stdout where
+/// they are not empty.
+pub fn transcript(runs: &[(String, Run)]) -> String {
+    let mut out = String::new();
+    for (command, run) in runs {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "$ pgrender {command}\nexit code: {}", run.code);
+        for (stream, text) in [("stderr", &run.stderr), ("stdout", &run.stdout)] {
+            if !text.is_empty() {
+                let _ = write!(out, "--- {stream}\n{text}");
+                if !text.ends_with('\n') {
+                    out.push_str("\n[no newline at the end]\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The failing cases of a runner over fixture files. Each is printed as soon
+/// as it fails, so that it shows even when `insta::glob!` ends the test first
+/// for a snapshot that differs; [`Failures::assert_none`] fails the test
+/// after the last case.
+#[derive(Default)]
+pub struct Failures {
+    cases: Vec<String>,
+}
+
+impl Failures {
+    /// Records `case` as failing when `problems` is not empty.
+    pub fn record(&mut self, case: &str, problems: &[String], run: &Run) {
+        if problems.is_empty() {
+            return;
+        }
+        let failure = format!("{case}: {}\nstderr:\n{}", problems.join(", "), run.stderr);
+        println!("{failure}");
+        self.cases.push(failure);
+    }
+
+    /// Fails the test if any case failed, listing them all.
+    #[track_caller]
+    pub fn assert_none(&self) {
+        assert!(self.cases.is_empty(), "{} failing cases:\n{}", self.cases.len(), self.cases.join("\n"));
     }
 }
 

@@ -1,0 +1,203 @@
+//! What hostile inputs cost: a hundred thousand problems, or one 50 MB line,
+//! fail within the memory and processor-time budgets, and ten times the input
+//! costs about ten times as much. These inputs are generated, not kept as
+//! files: they are megabytes each, and the cost check needs each at two sizes.
+
+use std::time::Duration;
+
+use crate::harness::{Run, TestProject};
+
+/// Peak memory of a run with a hostile input.
+const MEMORY_BUDGET: u64 = 300 * 1024 * 1024;
+
+/// Processor time of such a run: 5 s for an optimised build, as the README
+/// promises; an unoptimised build parses TOML about ten times slower.
+const CPU_BUDGET: Duration = Duration::from_secs(if cfg!(debug_assertions) { 20 } else { 5 });
+
+/// How much more processor time ten times the input may take: ten when the
+/// cost is linear (less, with the cost of starting), a hundred for a square.
+const MAX_GROWTH: f64 = 25.0;
+
+/// Runs the default project with `-f big.toml` holding `values(size)` at
+/// `n / 10` and `n`: each fails with exit 1 pointing into the file, within
+/// the memory and time budgets, and ten times the input costs at most
+/// [`MAX_GROWTH`] times the processor time. Returns the larger run's stderr,
+/// or `None` where the measuring tools are missing (see [`measuring_tools`]).
+fn fails_in_linear_time_and_memory(values: fn(usize) -> String, n: usize) -> Option<String> {
+    let project = TestProject::default_project();
+    let run = costs_grow_linearly(&project, &["--env", "eks", "-f", "big.toml", "--stdout"], values, n, MEMORY_BUDGET)?;
+    run.code(1).stderr_has("big.toml:");
+    let longest = run.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 2500, "a line of {longest} bytes in the report");
+    Some(run.stderr)
+}
+
+/// Runs `args` in `project` with `big.toml` holding `values(size)` at
+/// `n / 10` and `n`: each run stays within the memory and time budgets, and ten times the input
+/// costs at most [`MAX_GROWTH`] times the processor time. Returns the larger
+/// run, or `None` where the measuring tools are missing.
+fn costs_grow_linearly(
+    project: &TestProject,
+    args: &[&str],
+    values: fn(usize) -> String,
+    n: usize,
+    memory_budget: u64,
+) -> Option<Run> {
+    if !measuring_tools() {
+        return None;
+    }
+    let mut costs = Vec::new();
+    let mut last = None;
+    for size in [n / 10, n] {
+        project.write("big.toml", &values(size));
+        let (run, usage) = project.run_measured(args);
+        assert!(!run.stderr.contains("panicked"), "size {size}: {}", run.stderr);
+        assert!(usage.peak_memory < memory_budget, "size {size}: peak memory {} MiB", usage.peak_memory >> 20);
+        assert!(usage.cpu < CPU_BUDGET, "size {size}: processor time {:?}", usage.cpu);
+        costs.push(usage.cpu.as_secs_f64());
+        last = Some(run);
+    }
+    // GNU time counts in hundredths of a second.
+    let growth = costs[1] / costs[0].max(0.01);
+    assert!(growth < MAX_GROWTH, "ten times the input took {growth:.1} times the processor time: {costs:?} s");
+    Some(last.expect("two runs"))
+}
+
+/// Whether GNU `time` and `prlimit` are here to measure a run. `.ci/run`
+/// installs them, so under `CI=true` their absence fails the test; a machine
+/// with only the Rust toolchain skips the cost cases, saying why.
+fn measuring_tools() -> bool {
+    let present = |tool: &str| std::path::Path::new(tool).exists();
+    let Some(missing) = ["/usr/bin/time", "/usr/bin/prlimit"].into_iter().find(|t| !present(t)) else { return true };
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{missing} is missing: required under CI=true");
+    println!("skipped: {missing} is missing (Debian: apt-get install time util-linux)");
+    false
+}
+
+/// `item(i)` for `i` in `0..n`, concatenated.
+fn repeated(n: usize, item: impl Fn(usize) -> String) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&item(i));
+    }
+    text
+}
+
+#[test]
+fn a_hundred_thousand_unknown_keys_in_one_table_cost_linear_time_and_memory() {
+    let values = |n| {
+        "[postgres.storage]
+"
+        .to_string()
+            + &repeated(n, |i| {
+                format!(
+                    "unknown{i} = {i}
+"
+                )
+            })
+    };
+    let Some(stderr) = fails_in_linear_time_and_memory(values, 100_000) else { return };
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+    assert_eq!(stderr.matches("error: unknown key `postgres.storage.unknown").count(), 50);
+}
+
+#[test]
+fn a_hundred_thousand_unknown_top_level_keys_cost_linear_time_and_memory() {
+    let values = |n| repeated(n, |i| format!("unknown{i} = {i}\n"));
+    let Some(stderr) = fails_in_linear_time_and_memory(values, 100_000) else { return };
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+}
+
+#[test]
+fn a_hundred_thousand_wrong_items_in_one_array_cost_linear_time_and_memory() {
+    let values = |n| {
+        let items = repeated(n, |i| format!("  {i},\n"));
+        format!("[postgres.networkPolicy]\nallowedNamespaces = [\n{items}]\n")
+    };
+    let Some(stderr) = fails_in_linear_time_and_memory(values, 100_000) else { return };
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+    assert!(stderr.contains("big.toml:3:3"), "{stderr}");
+}
+
+#[test]
+fn a_hundred_thousand_unknown_keys_on_one_line_point_into_it_in_linear_time() {
+    let values = |n| {
+        let keys: Vec<String> = (0..n).map(|i| format!("unknown{i} = {i}")).collect();
+        format!("[postgres]\nstorage = {{ {} }}\n", keys.join(", "))
+    };
+    let Some(stderr) = fails_in_linear_time_and_memory(values, 100_000) else { return };
+    assert!(stderr.contains("100000 problems found (the first 50 are shown)"), "{stderr}");
+    // The keys before `unknown10000` take 10 × 14 + 90 × 16 + 900 × 18 + 9000 × 20 bytes.
+    assert!(stderr.contains("big.toml:2:197793\n"), "{stderr}");
+    assert!(stderr.contains("2 | ...unknown9996 = 9996, unknown9997 = 9997, unknown9998 = 9998, unknown9999 = 9999, unknown10000 = 10000, unknown10001 = 10001, unknow...\n"), "{stderr}");
+}
+
+#[test]
+fn a_fifty_megabyte_line_is_shown_as_a_short_slice() {
+    let values = |n| format!("[postgres]\nreplicas = \"{}\"\n", "x".repeat(n));
+    let Some(stderr) = fails_in_linear_time_and_memory(values, 50 * 1024 * 1024) else { return };
+    assert!(stderr.contains("big.toml:2:12"), "{stderr}");
+    assert!(stderr.len() < 4000, "{stderr}");
+}
+
+#[test]
+fn explaining_a_hundred_thousand_values_costs_linear_time() {
+    let project = TestProject::default_project();
+    let values = |n| "[postgres.nodeSelector]\n".to_string() + &repeated(n, |i| format!("key{i} = \"v\"\n"));
+    let args = ["values", "--env", "eks", "-f", "big.toml", "--explain"];
+    let Some(run) = costs_grow_linearly(&project, &args, values, 100_000, MEMORY_BUDGET) else { return };
+    run.code(0);
+    assert!(run.stdout.contains("postgres.nodeSelector.key99999 = \"v\""), "{}", &run.stdout[..2000]);
+    assert!(run.stdout.contains("# big.toml:100001\n"), "{}", &run.stdout[..2000]);
+}
+
+#[test]
+fn checking_twenty_thousand_objects_with_findings_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // One Pod per tag, each in a namespace the tree does not create and
+    // mounting a ConfigMap that does not exist: two findings per object. The
+    // rendered tree is 20 000 objects, hence a larger memory budget.
+    project.write(
+        "charts/app/templates/3-config/many.yaml.j2",
+        "{% for tag in values.tags %}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{{ tag }}\n  namespace: elsewhere\n\
+         spec:\n  containers:\n    - name: c\n      image: busybox:1\n  volumes:\n    - name: v\n      configMap:\n        name: none-{{ tag }}\n{% endfor %}\n",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let Some(run) = costs_grow_linearly(
+        &project,
+        &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
+        values,
+        20_000,
+        1 << 30,
+    ) else {
+        return;
+    };
+    assert!(run.stdout.contains("\"object\": \"Pod elsewhere/p-t19999\""), "{}", run.stderr);
+}
+
+#[test]
+fn objects_rendered_twice_cost_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // Every ConfigMap twice in one file: each second copy is XOB006, naming
+    // the line of the first one, deep into the same file.
+    project.write(
+        "charts/app/templates/3-config/twice.yaml.j2",
+        "{% for tag in values.tags %}{% for copy in [1, 2] %}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c-{{ tag }}\n\
+         data:\n  copy: \"{{ copy }}\"\n{% endfor %}{% endfor %}\n",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let Some(run) = costs_grow_linearly(
+        &project,
+        &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
+        values,
+        10_000,
+        1 << 30,
+    ) else {
+        return;
+    };
+    assert!(
+        run.stdout.contains("ConfigMap c-t9999 is rendered twice: first at 3-config/twice.yaml:"),
+        "{}",
+        run.stderr
+    );
+}
