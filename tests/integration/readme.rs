@@ -62,8 +62,8 @@ fn sessions(readme: &str) -> Vec<Session> {
                 let session = sessions.last_mut().unwrap_or_else(|| {
                     panic!("README.md:{}: a console block needs `{PROJECT}NAME -->` above it", i + 1)
                 });
-                for j in i..=end {
-                    session.lines[j] = lines[j].to_string();
+                for (slot, line) in session.lines[i..=end].iter_mut().zip(&lines[i..=end]) {
+                    *slot = (*line).to_string();
                 }
             } else if let Some((at, _)) = pending {
                 panic!("README.md:{at}: the project marker is not followed by a console block");
