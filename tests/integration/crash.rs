@@ -152,7 +152,7 @@ fn a_killed_render_leaves_each_environment_old_or_new() {
     assert!(kills.during_write() > 0, "no kill interrupted a write, so none tested atomicity: {kills:?}");
 }
 
-/// The long version, for the figures in the README:
+/// The long version, for the figures in tests/README.md:
 /// `cargo test --test integration crash -- --ignored --nocapture`.
 #[test]
 #[ignore = "long: hundreds of killed renders"]

@@ -57,9 +57,7 @@ impl TestProject {
     /// with its committed output (k8s-manifests/), as a checkout has it.
     pub fn default_project() -> TestProject {
         let project = TestProject::empty();
-        for entry in ["pgrender.toml", "charts", "schema", "environments", "k8s-manifests"] {
-            copy_tree(&repo_root().join(entry), &project.path().join(entry));
-        }
+        copy_default_project(project.path());
         project
     }
 
@@ -271,7 +269,15 @@ fn collect(dir: &Path, prefix: &str, out: &mut BTreeMap<String, String>) {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies the repository's own project, with its committed output, into `to`.
+pub fn copy_default_project(to: &Path) {
+    for entry in ["pgrender.toml", "charts", "schema", "environments", "k8s-manifests"] {
+        copy_tree(&repo_root().join(entry), &to.join(entry));
+    }
+}
+
+/// Copies a file or a folder with everything in it.
+pub fn copy_tree(from: &Path, to: &Path) {
     if from.is_dir() {
         std::fs::create_dir_all(to).unwrap();
         for entry in std::fs::read_dir(from).unwrap().flatten() {

@@ -21,6 +21,7 @@ mod messages;
 mod multichart;
 mod new_chart;
 mod pg_pods;
+mod readme;
 mod render;
 mod replication;
 mod secrets;
