@@ -43,13 +43,32 @@ fn costs_grow_linearly(
     n: usize,
     memory_budget: u64,
 ) -> Option<Run> {
+    costs_grow_linearly_with(
+        project,
+        args,
+        |size| {
+            project.write("big.toml", &values(size));
+        },
+        n,
+        memory_budget,
+    )
+}
+
+/// [`costs_grow_linearly`] with the input of each size made by `prepare(size)`.
+fn costs_grow_linearly_with(
+    project: &TestProject,
+    args: &[&str],
+    prepare: impl Fn(usize),
+    n: usize,
+    memory_budget: u64,
+) -> Option<Run> {
     if !measuring_tools() {
         return None;
     }
     let mut costs = Vec::new();
     let mut last = None;
     for size in [n / 10, n] {
-        project.write("big.toml", &values(size));
+        prepare(size);
         let (run, usage) = project.run_measured(args);
         assert!(!run.stderr.contains("panicked"), "size {size}: {}", run.stderr);
         assert!(usage.peak_memory < memory_budget, "size {size}: peak memory {} MiB", usage.peak_memory >> 20);
@@ -200,4 +219,114 @@ fn objects_rendered_twice_cost_linear_time() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn checking_ten_thousand_templates_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // One template per ConfigMap: every file's template is looked up for
+    // the report, and every file on disk is compared with the render.
+    let prepare = |size: usize| {
+        for i in 0..size {
+            let template = format!("charts/app/templates/3-config/c{i}.yaml.j2");
+            if !project.path().join(&template).exists() {
+                project.write(
+                    &template,
+                    &format!(
+                        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: {{{{ values.name }}}}-dev\n"
+                    ),
+                );
+            }
+        }
+        project.run(&["--env", "dev"]).code(0);
+    };
+    let args = ["check", "--env", "dev"];
+    let Some(run) = costs_grow_linearly_with(&project, &args, prepare, 10_000, 1 << 30) else { return };
+    run.code(0).stderr_has("output up to date");
+}
+
+#[test]
+fn five_thousand_wrong_service_names_cost_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // A Service per tag, and two wrong names per tag pointing at them: one
+    // in an env value, one in a ConfigMap's block scalar holding them all.
+    project.write(
+        "charts/app/templates/3-config/services.yaml.j2",
+        r"{% for tag in values.tags %}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s{{ tag }}
+  namespace: x
+spec:
+  ports:
+    - port: 80
+{% endfor %}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: refs
+  namespace: x
+data:
+  block: |
+    {% for tag in values.tags %}
+    http://w{{ tag }}.x.svc:80/
+    {% endfor %}
+    end
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: x
+spec:
+  containers:
+    - name: c
+      image: busybox:1
+      env:
+{% for tag in values.tags %}
+        - name: U{{ tag }}
+          value: v{{ tag }}.x.svc
+{% endfor %}
+",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let args = ["check", "--env", "dev", "-f", "big.toml", "--format", "json"];
+    let Some(run) = costs_grow_linearly(&project, &args, values, 5_000, 1 << 30) else { return };
+    assert_eq!(run.stdout.matches("\"rule\": \"XOB007\"").count(), 10_000, "{}", run.stderr);
+    assert!(run.stdout.contains("Services in `x`: s0, s1, "), "{}", run.stderr);
+}
+
+#[test]
+fn a_pod_with_ten_thousand_wrong_volume_mounts_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    project.write(
+        "charts/app/templates/3-config/pod.yaml.j2",
+        r"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: elsewhere
+spec:
+  containers:
+    - name: c
+      image: busybox:1
+      volumeMounts:
+{% for tag in values.tags %}
+        - name: m{{ tag }}
+          mountPath: /m{{ tag }}
+{% endfor %}
+  volumes:
+{% for tag in values.tags %}
+    - name: v{{ tag }}
+      emptyDir: {}
+{% endfor %}
+",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let args = ["check", "--env", "dev", "-f", "big.toml", "--format", "json"];
+    let Some(run) = costs_grow_linearly(&project, &args, values, 10_000, MEMORY_BUDGET) else { return };
+    assert_eq!(run.stdout.matches("names no volume or volumeClaimTemplate").count(), 10_000, "{}", run.stderr);
 }
