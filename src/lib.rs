@@ -2,11 +2,8 @@
 //! a JSON Schema and minijinja templates into a numbered manifest tree.
 
 pub mod check;
-pub mod ci;
 pub mod cli;
 pub mod collision;
-pub mod commands;
-pub mod config;
 pub mod confine;
 pub mod diagnostic;
 pub mod docs;
@@ -30,7 +27,6 @@ pub mod scaffold;
 pub mod schema;
 pub mod source;
 pub mod template_words;
-pub mod tooling;
 pub mod values;
 pub mod watch;
 pub mod yaml;

@@ -19,6 +19,7 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::environment::Environment;
+use crate::error::Error;
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
 use crate::yaml::Node;
@@ -316,6 +317,21 @@ impl EnvReport {
         let line = text[start..].lines().next().unwrap_or("");
         crate::render::guess_template_line(&self.templates[file].1.as_ref()?.text, line)
     }
+}
+
+/// Fails when findings fail the command: any error, or any finding under `strict`.
+pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &'static str) -> Result<(), Error> {
+    let failing: Vec<&EnvReport> = reports.iter().filter(|r| r.fails(strict)).collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    let count = |s: Severity| failing.iter().flat_map(|r| &r.findings).filter(|f| f.severity == s).count();
+    Err(Error::ChecksFailed {
+        envs: failing.iter().map(|r| r.env.clone()).collect(),
+        errors: count(Severity::Error),
+        strict_warnings: strict.then(|| count(Severity::Warning)),
+        consequence,
+    })
 }
 
 impl<'a> Object<'a> {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{
+use super::args::{
     CheckArgs, Cli, Command, DiffArgs, DocsArgs, FindingsFormat, Format, GenerateArgs, GraphArgs, GraphFormat,
     NewCommand, RenderArgs, Selection, WatchArgs,
 };
