@@ -12,7 +12,7 @@ use sha2::Digest as _;
 use crate::error::Error;
 
 /// Every file and symlink below `dir`, relative and `/`-separated; empty if `dir` is missing.
-pub fn list_files(dir: &Path) -> Result<BTreeSet<String>, Error> {
+pub(crate) fn list_files(dir: &Path) -> Result<BTreeSet<String>, Error> {
     let mut out = BTreeSet::new();
     if dir.is_dir() {
         walk(dir, "", &mut out)?;

@@ -1,32 +1,37 @@
 //! pgrender renders per-environment Kubernetes manifests from TOML values,
 //! a JSON Schema and minijinja templates into a numbered manifest tree.
+//!
+//! [`cli`] is the command side (arguments, validated configuration, terminal
+//! output, one file per command); every other module is the engine below it
+//! and never imports it. Public are the modules the fuzz target, the benches
+//! and the tests drive; the rest stay private to the crate.
 
 pub mod check;
 pub mod cli;
-pub mod collision;
-pub mod confine;
+mod collision;
+mod confine;
 pub mod diagnostic;
-pub mod docs;
-pub mod editor_schema;
+mod docs;
+mod editor_schema;
 pub mod environment;
 pub mod error;
 pub mod files;
-pub mod filters;
-pub mod generated;
+mod filters;
+mod generated;
 pub mod graph;
-pub mod init;
-pub mod locate;
-pub mod order;
+mod init;
+mod locate;
+mod order;
 pub mod output;
-pub mod parallel;
+mod parallel;
 pub mod pipeline;
 pub mod project;
-pub mod redact;
+mod redact;
 pub mod render;
-pub mod scaffold;
+mod scaffold;
 pub mod schema;
 pub mod source;
-pub mod template_words;
+mod template_words;
 pub mod values;
 pub mod watch;
 pub mod yaml;

@@ -1,17 +1,17 @@
 //! Output checks: every rendered object validated against the Kubernetes
 //! API of the environment's version, the objects checked against each
 //! other, and the rules learnt the hard way running `PostgreSQL` on
-//! Kubernetes. Each problem is a [`Finding`] of a [`rules::Rule`], shown as
+//! Kubernetes. Each problem is a [`Finding`] of a `rules::Rule`, shown as
 //! a diagnostic pointing into the rendered file.
 
-pub mod cross;
+pub(crate) mod cross;
 mod dns;
 mod identity;
-pub mod kube_schema;
+pub(crate) mod kube_schema;
 mod postgres;
-pub mod replication;
-pub mod report;
-pub mod rules;
+pub(crate) mod replication;
+pub(crate) mod report;
+pub(crate) mod rules;
 mod workloads;
 
 use std::ops::Range;
@@ -23,7 +23,7 @@ use crate::error::Error;
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
 use crate::yaml::Node;
-pub use dns::{Reference, references};
+pub(crate) use dns::references;
 
 use kube_schema::KubeSchemas;
 use rules::Rule;

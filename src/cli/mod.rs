@@ -1,5 +1,5 @@
 //! The command side of pgrender: raw arguments (`args`), checked against
-//! the project into a validated [`config::Action`] (`config`), run by one
+//! the project into a validated `config::Action` (`config`), run by one
 //! file per command (`commands`), with every line for the terminal going
 //! through `terminal`. The engine below never imports this module.
 

@@ -25,6 +25,11 @@ pub fn warning(message: impl std::fmt::Display) {
     eprintln!("warning: {message}");
 }
 
+/// Prints an error that does not end the command, or that comes before the one that does.
+pub fn error(message: impl std::fmt::Display) {
+    eprintln!("error: {message}");
+}
+
 /// Prints an error's diagnostics once each, even when several environments hit the same one.
 pub fn report(err: &Error) {
     let mut seen = HashSet::new();

@@ -4,7 +4,7 @@
 //! rules and lock (`guard`, `lock`), and how a render differs from what is
 //! on disk (`drift`).
 
-pub mod drift;
+pub(crate) mod drift;
 mod guard;
 mod lock;
 mod record;
@@ -17,10 +17,12 @@ use crate::order::apply_order;
 use crate::redact::Redactor;
 use crate::render::RenderedFile;
 
-pub use guard::check_out;
-pub use lock::{LOCK_WAIT, LOCK_WAIT_VAR};
-pub use record::{RECORD, SUMS, read_record};
-pub use write::{write_all, write_tree};
+pub(crate) use guard::check_out;
+pub use lock::LOCK_WAIT;
+pub(crate) use lock::LOCK_WAIT_VAR;
+pub(crate) use record::{RECORD, SUMS, read_record};
+pub use write::write_all;
+pub(crate) use write::write_tree;
 
 /// One environment's rendered files, in apply order.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +41,7 @@ impl RenderedEnv {
     ///
     /// # Panics
     /// If two files share a path: the pipeline refuses such templates before
-    /// rendering ([`crate::collision`]), so the record can never list a path twice.
+    /// rendering (`collision`), so the record can never list a path twice.
     pub fn new(name: String, mut files: Vec<RenderedFile>) -> Self {
         files.sort_by(|a, b| apply_order(&a.path, &b.path));
         if let Some(pair) = files.windows(2).find(|pair| pair[0].path == pair[1].path) {

@@ -2,8 +2,8 @@
 //! re-render (`events`), and what a render changed, as text (`summary`).
 //! The command's loop lives in the command layer.
 
-pub mod events;
-pub mod summary;
+pub(crate) mod events;
+pub(crate) mod summary;
 
 use std::time::Duration;
 
@@ -12,4 +12,4 @@ use std::time::Duration;
 /// to keep save→output well under 100 ms.
 pub const QUIET: Duration = Duration::from_millis(40);
 /// The longest a steady stream of events (a large `git checkout`) delays a render.
-pub const MAX_WAIT: Duration = Duration::from_secs(1);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(1);

@@ -5,7 +5,7 @@ use crate::check::fail_on_findings;
 use crate::check::report::{self, Entry};
 use crate::cli::args::FindingsFormat;
 use crate::cli::config::CheckConfig;
-use crate::cli::terminal::{document_error, print_document, print_findings, status};
+use crate::cli::terminal::{document_error, error, print_document, print_findings, status};
 use crate::diagnostic::Severity;
 use crate::error::Error;
 use crate::output::drift;
@@ -77,13 +77,13 @@ pub fn run(config: CheckConfig) -> Result<(), Error> {
     let verdict = fail_on_findings(&reports, config.strict, "fix them before committing");
     if !failed.is_empty() {
         if let Err(err) = &verdict {
-            eprintln!("error: {err}\n");
+            error(format_args!("{err}\n"));
         }
         return Err(Error::collect(failed.into_iter().map(|(_, err)| err).collect()).expect("some environment failed"));
     }
     if !stale.is_empty() || !unrendered.is_empty() {
         if let Err(err) = &verdict {
-            eprintln!("error: {err}\n");
+            error(format_args!("{err}\n"));
         }
         let mut problems = Vec::new();
         if !stale.is_empty() {
