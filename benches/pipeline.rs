@@ -10,7 +10,7 @@ use std::path::Path;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use pgrender::check::check_env;
 use pgrender::environment::Environment;
-use pgrender::outdir::LOCK_WAIT;
+use pgrender::output::LOCK_WAIT;
 use pgrender::output::write_all;
 use pgrender::pipeline::{Overrides, Pipeline};
 use pgrender::project::Project;

@@ -2,7 +2,6 @@
 //! output errors all become a [`Diagnostic`] and print the same way —
 //! `path:line:col`, the source line, a caret and what was expected.
 
-use std::io::IsTerminal;
 use std::ops::Range;
 
 use annotate_snippets::renderer::DecorStyle;
@@ -310,19 +309,6 @@ impl Problems {
     /// Whether none were found.
     pub fn is_empty(&self) -> bool {
         self.total() == 0
-    }
-}
-
-/// Whether stderr should get colour: a terminal, and `NO_COLOR` unset.
-pub fn stderr_styled() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-}
-
-/// Prints diagnostics to stderr, separated by blank lines.
-pub fn emit(diagnostics: &[Diagnostic]) {
-    let styled = stderr_styled();
-    for diagnostic in diagnostics {
-        eprintln!("{}\n", diagnostic.render(styled));
     }
 }
 

@@ -124,7 +124,7 @@ pub fn sha256(value: &Value) -> Result<String, Error> {
         Some(s) => standalone::strip(s).as_bytes().to_vec(),
         None => json(value)?.into_bytes(),
     };
-    Ok(crate::output::hex_sha256(&bytes))
+    Ok(crate::files::hex_sha256(&bytes))
 }
 
 /// `{{ x | quote }}` — always a double-quoted YAML string.

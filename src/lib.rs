@@ -1,37 +1,37 @@
 //! pgrender renders per-environment Kubernetes manifests from TOML values,
 //! a JSON Schema and minijinja templates into a numbered manifest tree.
+//!
+//! [`cli`] is the command side (arguments, validated configuration, terminal
+//! output, one file per command); every other module is the engine below it
+//! and never imports it. Public are the modules the fuzz target, the benches
+//! and the tests drive; the rest stay private to the crate.
 
 pub mod check;
-pub mod ci;
 pub mod cli;
-pub mod collision;
-pub mod commands;
-pub mod config;
-pub mod confine;
+mod collision;
+mod confine;
 pub mod diagnostic;
-pub mod docs;
-pub mod drift;
-pub mod editor_schema;
+mod docs;
+mod editor_schema;
 pub mod environment;
 pub mod error;
-pub mod filters;
-pub mod generated;
+pub mod files;
+mod filters;
+mod generated;
 pub mod graph;
-pub mod init;
-pub mod locate;
-pub mod order;
-pub mod outdir;
+mod init;
+mod locate;
+mod order;
 pub mod output;
-pub mod parallel;
+mod parallel;
 pub mod pipeline;
 pub mod project;
-pub mod redact;
+mod redact;
 pub mod render;
-pub mod scaffold;
+mod scaffold;
 pub mod schema;
 pub mod source;
-pub mod template_words;
-pub mod tooling;
+mod template_words;
 pub mod values;
 pub mod watch;
 pub mod yaml;

@@ -1,17 +1,17 @@
 //! Output checks: every rendered object validated against the Kubernetes
 //! API of the environment's version, the objects checked against each
 //! other, and the rules learnt the hard way running `PostgreSQL` on
-//! Kubernetes. Each problem is a [`Finding`] of a [`rules::Rule`], shown as
+//! Kubernetes. Each problem is a [`Finding`] of a `rules::Rule`, shown as
 //! a diagnostic pointing into the rendered file.
 
-pub mod cross;
+pub(crate) mod cross;
 mod dns;
 mod identity;
-pub mod kube_schema;
+pub(crate) mod kube_schema;
 mod postgres;
-pub mod replication;
-pub mod report;
-pub mod rules;
+pub(crate) mod replication;
+pub(crate) mod report;
+pub(crate) mod rules;
 mod workloads;
 
 use std::ops::Range;
@@ -19,10 +19,11 @@ use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::environment::Environment;
+use crate::error::Error;
 use crate::output::RenderedEnv;
 use crate::source::{Source, SourceRef, display_path};
 use crate::yaml::Node;
-pub use dns::{Reference, references};
+pub(crate) use dns::references;
 
 use kube_schema::KubeSchemas;
 use rules::Rule;
@@ -316,6 +317,21 @@ impl EnvReport {
         let line = text[start..].lines().next().unwrap_or("");
         crate::render::guess_template_line(&self.templates[file].1.as_ref()?.text, line)
     }
+}
+
+/// Fails when findings fail the command: any error, or any finding under `strict`.
+pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &'static str) -> Result<(), Error> {
+    let failing: Vec<&EnvReport> = reports.iter().filter(|r| r.fails(strict)).collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    let count = |s: Severity| failing.iter().flat_map(|r| &r.findings).filter(|f| f.severity == s).count();
+    Err(Error::ChecksFailed {
+        envs: failing.iter().map(|r| r.env.clone()).collect(),
+        errors: count(Severity::Error),
+        strict_warnings: strict.then(|| count(Severity::Warning)),
+        consequence,
+    })
 }
 
 impl<'a> Object<'a> {

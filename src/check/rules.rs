@@ -230,11 +230,6 @@ pub static ALL: [&Rule; 25] = [
     &YAML11_ONLY,
 ];
 
-/// The rule with this ID.
-pub fn by_id(id: &str) -> Option<&'static Rule> {
-    ALL.iter().copied().find(|r| r.id == id)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

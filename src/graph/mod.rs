@@ -4,9 +4,9 @@
 //! covers, a DNS name reaches a Service), drawn as Mermaid or SVG. The graph
 //! is built from the parsed objects the output checks walk.
 
-pub mod mermaid;
+pub(crate) mod mermaid;
 mod relations;
-pub mod svg;
+pub(crate) mod svg;
 
 use std::collections::BTreeMap;
 

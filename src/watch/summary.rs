@@ -66,14 +66,14 @@ pub fn diffs(report: &EnvReport, added: bool, styled: bool) -> String {
     let mut out = String::new();
     for path in paths {
         let (old, new) = (old_text(report, path), new_text(report, path));
-        let (old_label, new_label) = crate::drift::labels(
+        let (old_label, new_label) = crate::output::drift::labels(
             report.env,
             report.env,
             path,
             report.old.contains_key(path),
             report.new.contains_key(path.as_str()),
         );
-        let text = crate::drift::file_diff(old, new, &old_label, &new_label);
+        let text = crate::output::drift::file_diff(old, new, &old_label, &new_label);
         out.push_str(&if styled { colour(&text) } else { text });
     }
     out

@@ -5,8 +5,8 @@
 //! value by its byte span in the rendered file.
 
 mod libyaml;
-pub mod readers;
-pub mod standalone;
+pub(crate) mod readers;
+pub(crate) mod standalone;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ pub struct Node {
     /// The node's value.
     pub value: Value,
     /// Written as a plain scalar without a tag, so each reader types it by
-    /// its own rules: kubectl's YAML 1.1 may not agree (see [`readers`]).
+    /// its own rules: kubectl's YAML 1.1 may not agree (see `readers`).
     pub plain: bool,
 }
 

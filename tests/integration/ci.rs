@@ -161,7 +161,7 @@ fn verify_sums(project: &TestProject, out: &str) {
     for line in sums.lines() {
         let (hash, path) = line.split_once("  ").unwrap();
         let content = tree.get(path).unwrap_or_else(|| panic!("{path} listed but missing"));
-        assert_eq!(hash, pgrender::output::hex_sha256(content.as_bytes()), "{path}");
+        assert_eq!(hash, pgrender::files::hex_sha256(content.as_bytes()), "{path}");
     }
     let rendered: Vec<&String> =
         tree.keys().filter(|p| p.contains('/') && !p.contains("/.") && p.as_str() != "SHA256SUMS").collect();

@@ -15,6 +15,7 @@ mod corpus;
 mod crash;
 mod errors;
 mod graph;
+mod layering;
 mod machine_output;
 mod manifest;
 mod messages;

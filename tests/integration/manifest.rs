@@ -11,7 +11,7 @@ pub fn assert_sums_current(project: &TestProject, out: &str) {
     for line in sums.lines() {
         let (hash, path) = line.split_once("  ").expect("sha256sum format");
         let content = tree.get(path).unwrap_or_else(|| panic!("{path} listed but missing"));
-        assert_eq!(hash, pgrender::output::hex_sha256(content.as_bytes()), "stale checksum for {path}");
+        assert_eq!(hash, pgrender::files::hex_sha256(content.as_bytes()), "stale checksum for {path}");
     }
     let listed = sums.lines().count();
     let rendered = tree.keys().filter(|p| p.contains('/') && !p.contains("/.")).count();

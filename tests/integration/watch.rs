@@ -360,7 +360,7 @@ fn watch_keeps_the_sums_of_manifest_current() {
     project.write("environments/dev.toml", &dev_values("summed again"));
     watcher.wait_for("the new value", |_| read(&project, CONFIGMAP).contains("message: summed again"));
     watcher.wait_for("current sums", |_| {
-        read(&project, "out/SHA256SUMS").contains(&pgrender::output::hex_sha256(read(&project, CONFIGMAP).as_bytes()))
+        read(&project, "out/SHA256SUMS").contains(&pgrender::files::hex_sha256(read(&project, CONFIGMAP).as_bytes()))
     });
     crate::manifest::assert_sums_current(&project, "out");
 }

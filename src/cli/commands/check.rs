@@ -1,52 +1,24 @@
-//! The CI-facing commands: `check` (output checks plus drift against the
-//! committed tree), `diff` and `rules`, and how findings are printed and
-//! turned into a failing exit code.
+//! `pgrender check`: render in memory, run every output check and compare
+//! with the committed tree, for CI; findings as text, JSON or SARIF.
 
-use std::fmt::Write as _;
-
-use crate::check::EnvReport;
+use crate::check::fail_on_findings;
 use crate::check::report::{self, Entry};
-use crate::check::rules::ALL;
-use crate::cli::FindingsFormat;
-use crate::commands::write_stdout;
-use crate::config::{CheckConfig, DiffConfig};
-use crate::diagnostic::{self, Severity};
-use crate::drift;
+use crate::cli::args::FindingsFormat;
+use crate::cli::config::CheckConfig;
+use crate::cli::terminal::{document_error, error, print_document, print_findings, status};
+use crate::diagnostic::Severity;
 use crate::error::Error;
+use crate::output::drift;
 use crate::output::{RECORD, RenderedEnv};
 use crate::pipeline::Pipeline;
 use crate::source::display_path;
-
-/// Prints every finding as a diagnostic on stderr (and annotations on stdout).
-pub fn print_findings(reports: &[EnvReport], annotations: bool) {
-    let diagnostics: Vec<_> = reports.iter().flat_map(EnvReport::diagnostics).collect();
-    diagnostic::emit(&diagnostics);
-    if annotations {
-        print!("{}", report::annotations(reports));
-    }
-}
-
-/// Fails when findings fail the command: any error, or any finding under `strict`.
-pub fn fail_on_findings(reports: &[EnvReport], strict: bool, consequence: &'static str) -> Result<(), Error> {
-    let failing: Vec<&EnvReport> = reports.iter().filter(|r| r.fails(strict)).collect();
-    if failing.is_empty() {
-        return Ok(());
-    }
-    let count = |s: Severity| failing.iter().flat_map(|r| &r.findings).filter(|f| f.severity == s).count();
-    Err(Error::ChecksFailed {
-        envs: failing.iter().map(|r| r.env.clone()).collect(),
-        errors: count(Severity::Error),
-        strict_warnings: strict.then(|| count(Severity::Warning)),
-        consequence,
-    })
-}
 
 /// `pgrender check`: render in memory, check, compare with the committed tree.
 ///
 /// The machine formats always print one whole document, whatever fails:
 /// every environment's invalid values or failed templates, every finding and
 /// every stale file, each with its file and line.
-pub fn check(config: CheckConfig) -> Result<(), Error> {
+pub fn run(config: CheckConfig) -> Result<(), Error> {
     let format = config.format;
     let pipeline = Pipeline::compile(config.project).map_err(|err| document_error(format, err))?;
     let results =
@@ -89,30 +61,29 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
             eprint!("{diff}");
         }
         let summary = drift::summary(&drift.changes);
-        eprintln!("{:>10} {} is stale: {summary} (run `pgrender --env {}`)", "drift", drift.root, drift.env);
+        status("drift", format_args!("{} is stale: {summary} (run `pgrender --env {}`)", drift.root, drift.env));
     }
     let unrendered: Vec<&str> = drifts.iter().filter(|d| d.unrendered).map(|d| d.env.as_str()).collect();
     let stale: Vec<&str> = drifts.iter().filter(|d| !d.unrendered).map(|d| d.env.as_str()).collect();
     if !unrendered.is_empty() {
         let all = pipeline.project.environment_names().is_ok_and(|names| names.len() == unrendered.len());
         let fix = if all { "--all".to_string() } else { format!("--env {}", unrendered.join(" --env ")) };
-        eprintln!(
-            "{:>10} {}: nothing rendered yet for {} (run `pgrender {fix}`)",
+        let out = display_path(&config.out);
+        status(
             "missing",
-            display_path(&config.out),
-            unrendered.join(", ")
+            format_args!("{out}: nothing rendered yet for {} (run `pgrender {fix}`)", unrendered.join(", ")),
         );
     }
     let verdict = fail_on_findings(&reports, config.strict, "fix them before committing");
     if !failed.is_empty() {
         if let Err(err) = &verdict {
-            eprintln!("error: {err}\n");
+            error(format_args!("{err}\n"));
         }
         return Err(Error::collect(failed.into_iter().map(|(_, err)| err).collect()).expect("some environment failed"));
     }
     if !stale.is_empty() || !unrendered.is_empty() {
         if let Err(err) = &verdict {
-            eprintln!("error: {err}\n");
+            error(format_args!("{err}\n"));
         }
         let mut problems = Vec::new();
         if !stale.is_empty() {
@@ -125,7 +96,7 @@ pub fn check(config: CheckConfig) -> Result<(), Error> {
     }
     verdict?;
     for report in &reports {
-        eprintln!("{:>10} {} ({} warning(s), output up to date)", "checked", report.env, report.findings.len());
+        status("checked", format_args!("{} ({} warning(s), output up to date)", report.env, report.findings.len()));
     }
     Ok(())
 }
@@ -182,76 +153,4 @@ impl Drift {
             })
             .collect()
     }
-}
-
-/// Prints `entries` as one JSON or SARIF document on stdout.
-fn print_document(format: FindingsFormat, entries: &[Entry]) {
-    match format {
-        FindingsFormat::Text => {}
-        FindingsFormat::Json => print!("{}", report::json(entries)),
-        FindingsFormat::Sarif => print!("{}", report::sarif(entries)),
-    }
-}
-
-/// For the machine formats, prints a document holding `err`'s diagnostics
-/// before the error itself is reported: a failed check still leaves valid
-/// JSON or SARIF on stdout.
-pub fn document_error(format: FindingsFormat, err: Error) -> Error {
-    if format != FindingsFormat::Text {
-        print_document(format, &report::errors(None, &err));
-    }
-    err
-}
-
-/// `pgrender diff`: unified diffs against the files on disk or another
-/// environment; with `--exit-code`, differences fail the command.
-pub fn diff(config: DiffConfig) -> Result<(), Error> {
-    let pipeline = Pipeline::compile(config.project)?;
-    let mut text = String::new();
-    let mut differing = Vec::new();
-    // The same render as every command; `diff` shows changes, not findings.
-    if let Some(other) = &config.against {
-        let env = &config.envs[0];
-        let (new, _) = pipeline.render_checked(env, &config.overrides, &config.out)?;
-        let (old, _) = pipeline.render_checked(other, &config.overrides, &config.out)?;
-        let changes = drift::between(&old, &new);
-        eprintln!("{:>10} {other} → {env}: {}", "diff", describe(&changes));
-        text = old.redactor.text(&new.redactor.text(&drift::unified(&changes, other, env)));
-        if !changes.is_empty() {
-            differing.push(env.clone());
-        }
-    } else {
-        for (new, _) in pipeline.render_checked_all(&config.envs, &config.overrides, &config.out)? {
-            let dir = config.out.join(&new.name);
-            let changes = drift::against_disk(&dir, &new)?;
-            eprintln!("{:>10} {} → rendered: {}", "diff", display_path(&dir), describe(&changes));
-            text.push_str(&new.redactor.text(&drift::unified(&changes, &new.name, &new.name)));
-            if !changes.is_empty() {
-                differing.push(new.name.clone());
-            }
-        }
-    }
-    write_stdout(&text)?;
-    if config.exit_code && !differing.is_empty() {
-        return Err(Error::Differences(differing));
-    }
-    Ok(())
-}
-
-fn describe(changes: &[drift::FileChange]) -> String {
-    if changes.is_empty() { "no differences".to_string() } else { drift::summary(changes) }
-}
-
-/// `pgrender rules`: every rule with its severity and rationale.
-pub fn rules() -> Result<(), Error> {
-    let mut out = String::new();
-    for rule in ALL {
-        let severity = match rule.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(out, "{:<7} {severity:<8} {}\n        {}\n", rule.id, rule.title, rule.rationale);
-    }
-    out.push_str("Disable a rule for one environment in its file, with the reason:\n  [environment.rules]\n  PG003 = \"throw-away credentials on the laptop cluster\"\n");
-    write_stdout(&out)
 }

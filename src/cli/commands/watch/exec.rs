@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
+use crate::cli::terminal::error;
+
 /// Names of the environment variables the command sees.
 pub const VAR_ENVS: &str = "PGRENDER_ENVS";
 /// Set when exactly one environment was rendered.
@@ -105,7 +107,7 @@ fn work(shared: &(Mutex<State>, Condvar), command: &str, dir: &Path) {
         let mut child = match shell(command).current_dir(dir).envs(variables(&request)).spawn() {
             Ok(child) => child,
             Err(err) => {
-                eprintln!("error: --exec could not start `{command}`: {err}");
+                error(format_args!("--exec could not start `{command}`: {err}"));
                 continue;
             }
         };
@@ -118,8 +120,8 @@ fn work(shared: &(Mutex<State>, Condvar), command: &str, dir: &Path) {
         }
         match status {
             Ok(status) if status.success() => {}
-            Ok(status) => eprintln!("error: --exec `{command}` failed ({status}); still watching"),
-            Err(err) => eprintln!("error: --exec `{command}` failed: {err}; still watching"),
+            Ok(status) => error(format_args!("--exec `{command}` failed ({status}); still watching")),
+            Err(err) => error(format_args!("--exec `{command}` failed: {err}; still watching")),
         }
     }
 }

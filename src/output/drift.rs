@@ -9,7 +9,8 @@ use similar::TextDiff;
 
 use crate::confine::Confine;
 use crate::error::Error;
-use crate::output::{RECORD, RenderedEnv, list_files, read_record};
+use crate::files::list_files;
+use crate::output::{RECORD, RenderedEnv, read_record};
 
 /// One file that differs between two trees.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,91 +4,20 @@
 //! record of written files lets the next render remove stale files while
 //! never touching files pgrender did not write.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sha2::Digest as _;
-
+use super::record::{RECORD, SUMS, is_confined, read_record};
+use super::{Changes, RenderedEnv};
 use crate::confine::Confine;
 use crate::error::Error;
-use crate::order::apply_order;
+use crate::files::list_files;
 use crate::parallel;
-use crate::redact::Redactor;
-use crate::render::RenderedFile;
 
-/// The record of written files in each environment folder, in `sha256sum` format.
-pub const RECORD: &str = ".pgrender-manifest";
 const STAGING_SUFFIX: &str = ".pgrender-staging";
-
-/// One environment's rendered files, in apply order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RenderedEnv {
-    /// The environment's name (its output folder).
-    pub name: String,
-    /// Files in apply order.
-    pub files: Vec<RenderedFile>,
-    /// Masks the environment's sensitive values in what is shown (findings,
-    /// diffs); what is written and streamed is never masked.
-    pub redactor: Redactor,
-}
-
-impl RenderedEnv {
-    /// Collects files, sorting them into apply order.
-    ///
-    /// # Panics
-    /// If two files share a path: the pipeline refuses such templates before
-    /// rendering ([`crate::collision`]), so the record can never list a path twice.
-    pub fn new(name: String, mut files: Vec<RenderedFile>) -> Self {
-        files.sort_by(|a, b| apply_order(&a.path, &b.path));
-        if let Some(pair) = files.windows(2).find(|pair| pair[0].path == pair[1].path) {
-            panic!("{} and {} both render {}", pair[0].template, pair[1].template, pair[0].path);
-        }
-        RenderedEnv { name, files, redactor: Redactor::default() }
-    }
-
-    /// One YAML stream for `kubectl apply -f -`.
-    pub fn stream(&self) -> String {
-        let mut out = String::new();
-        for file in &self.files {
-            out.push_str("---\n");
-            out.push_str(&file.content);
-        }
-        out
-    }
-
-    /// The record file's text: `<sha256>  <path>` per file.
-    pub fn record(&self) -> String {
-        let mut out = String::new();
-        for file in &self.files {
-            let _ = writeln!(out, "{}  {}", hex_sha256(file.content.as_bytes()), file.path);
-        }
-        out
-    }
-}
-
-/// The checksum file `render --manifest` writes at the top of the output folder.
-pub const SUMS: &str = "SHA256SUMS";
-
-/// What writing did to one environment's folder.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Changes {
-    /// Files that did not exist before.
-    pub added: Vec<String>,
-    /// Files whose content changed.
-    pub changed: Vec<String>,
-    /// Files pgrender wrote earlier and no longer renders.
-    pub removed: Vec<String>,
-}
-
-impl Changes {
-    /// Whether nothing changed.
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.changed.is_empty() && self.removed.is_empty()
-    }
-}
 
 /// Writes every environment under `out/<env>/`; on any error nothing is
 /// replaced. A `SHA256SUMS` written by an earlier `--manifest` is kept current.
@@ -102,7 +31,7 @@ pub fn write_all(out: &Path, envs: &[RenderedEnv], lock_wait: Duration) -> Resul
 /// matches its tree would fail `sha256sum -c` after every later render.
 pub fn write_tree(out: &Path, envs: &[RenderedEnv], sums: bool, lock_wait: Duration) -> Result<Vec<Changes>, Error> {
     fs::create_dir_all(out).map_err(|source| Error::Write { path: out.to_path_buf(), source })?;
-    let _lock = crate::outdir::lock(out, lock_wait)?;
+    let _lock = super::lock::lock(out, lock_wait)?;
     let changes = write_locked(out, envs)?;
     if sums || out.join(SUMS).is_file() {
         write_sums(out)?;
@@ -133,19 +62,6 @@ fn write_sums(out: &Path) -> Result<(), Error> {
     let path = out.join(SUMS);
     fs::write(&staging, text).map_err(|source| Error::Write { path: staging.clone(), source })?;
     fs::rename(&staging, &path).map_err(|source| Error::Write { path, source })
-}
-
-/// Whether `text` is a `SHA256SUMS` as pgrender writes it: every line a
-/// SHA-256 and a path inside an environment folder.
-pub fn is_sums(text: &str) -> bool {
-    text.lines().all(|line| {
-        line.split_once("  ").is_some_and(|(hash, path)| {
-            hash.len() == 64
-                && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-                && path.contains('/')
-                && is_confined(path)
-        })
-    })
 }
 
 fn write_locked(out: &Path, envs: &[RenderedEnv]) -> Result<Vec<Changes>, Error> {
@@ -305,7 +221,7 @@ fn old_name(staging: &Path) -> PathBuf {
 
 /// Whether a name in the output folder is a staging folder (or the old
 /// tree being replaced), which only exists while pgrender writes.
-pub fn is_staging_name(name: &str) -> bool {
+pub(super) fn is_staging_name(name: &str) -> bool {
     name.starts_with('.') && (name.ends_with(STAGING_SUFFIX) || name.ends_with(&format!("{STAGING_SUFFIX}.old")))
 }
 
@@ -334,74 +250,13 @@ fn remove_leftovers(out: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Paths (relative, `/`-separated) that the record says pgrender wrote.
-pub fn read_record(dir: &Path) -> BTreeMap<String, String> {
-    let inside = Confine::new(dir, "the output folder").ok();
-    let text = inside.and_then(|c| c.read_to_string(Path::new(RECORD)).ok()).unwrap_or_default();
-    text.lines()
-        .filter_map(|line| line.split_once("  "))
-        .filter(|(_, path)| is_confined(path))
-        .map(|(hash, path)| (path.to_string(), hash.to_string()))
-        .collect()
-}
-
-/// A recorded path may only name something inside the folder.
-fn is_confined(path: &str) -> bool {
-    !path.is_empty() && !path.starts_with('/') && path.split('/').all(|c| !c.is_empty() && c != ".." && c != ".")
-}
-
-/// Every file and symlink below `dir`, relative and `/`-separated; empty if `dir` is missing.
-pub fn list_files(dir: &Path) -> Result<BTreeSet<String>, Error> {
-    let mut out = BTreeSet::new();
-    if dir.is_dir() {
-        walk(dir, "", &mut out)?;
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> Result<(), Error> {
-    let entries = fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
-    for entry in entries.filter_map(Result::ok) {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => walk(&entry.path(), &rel, out)?,
-            Ok(_) => {
-                out.insert(rel);
-            }
-            Err(source) => return Err(Error::Io { path: entry.path(), source }),
-        }
-    }
-    Ok(())
-}
-
-/// Lower-case hex SHA-256.
-pub fn hex_sha256(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outdir::LOCK_WAIT;
-
-    fn env(files: &[(&str, &str)]) -> RenderedEnv {
-        RenderedEnv::new(
-            "local".into(),
-            files
-                .iter()
-                .map(|(p, c)| RenderedFile {
-                    path: (*p).into(),
-                    template: format!("t/{p}.j2"),
-                    content: (*c).into(),
-                    documents: Vec::new(),
-                })
-                .collect(),
-        )
-    }
+    use crate::files::hex_sha256;
+    use crate::output::LOCK_WAIT;
+    use crate::output::record::is_sums;
+    use crate::output::tests::env;
 
     #[test]
     fn writes_replaces_and_removes_stale_files() {
@@ -471,14 +326,6 @@ mod tests {
     }
 
     #[test]
-    fn record_paths_cannot_escape_the_folder() {
-        assert!(is_confined("4-db/a.yaml"));
-        for bad in ["../x", "/etc/passwd", "a/../../b", "", "a//b"] {
-            assert!(!is_confined(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn sums_cover_the_whole_tree_in_folder_then_apply_order() {
         let tmp = tempfile::tempdir().unwrap();
         let mut eks = env(&[("4-db/b.yaml", "b\n"), ("1-ns/a.yaml", "a\n")]);
@@ -504,17 +351,5 @@ mod tests {
         write_all(tmp.path(), &[env(&[("a.yaml", "changed\n")])], LOCK_WAIT).unwrap();
         let sums = fs::read_to_string(tmp.path().join(SUMS)).unwrap();
         assert_eq!(sums, format!("{}  local/a.yaml\n", hex_sha256(b"changed\n")));
-    }
-
-    #[test]
-    #[should_panic(expected = "t/a.yaml.j2 and t/a.yaml.j2 both render a.yaml")]
-    fn an_environment_never_holds_one_path_twice() {
-        env(&[("a.yaml", "a\n"), ("b.yaml", "b\n"), ("a.yaml", "other\n")]);
-    }
-
-    #[test]
-    fn stream_is_in_apply_order() {
-        let e = env(&[("4-db/b.yaml", "b: 1\n"), ("1-ns/a.yaml", "a: 1\n")]);
-        assert_eq!(e.stream(), "---\na: 1\n---\nb: 1\n");
     }
 }

@@ -5,13 +5,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::cli::{
+use super::args::{
     CheckArgs, Cli, Command, DiffArgs, DocsArgs, FindingsFormat, Format, GenerateArgs, GraphArgs, GraphFormat,
     NewCommand, RenderArgs, Selection, WatchArgs,
 };
 use crate::error::{Error, UsageError, did_you_mean};
 use crate::generated::Mode;
-use crate::outdir::{LOCK_WAIT, LOCK_WAIT_VAR};
+use crate::output::{LOCK_WAIT, LOCK_WAIT_VAR};
 use crate::pipeline::Overrides;
 use crate::project::Chart;
 use crate::project::Project;
@@ -236,7 +236,7 @@ impl RenderConfig {
         }
         let out = out_dir(&project, args.out)?;
         if !args.stdout {
-            crate::outdir::check_out(&out, &project.root, &project.environment_names()?, args.force)?;
+            crate::output::check_out(&out, &project.root, &project.environment_names()?, args.force)?;
         }
         Ok(RenderConfig {
             project,

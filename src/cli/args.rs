@@ -1,16 +1,10 @@
-//! Command-line arguments as typed (clap derive), and `main`: parse, turn
-//! the raw arguments into a validated [`Action`], run it, map the result to
-//! an exit code (0 ok, 1 failed, 2 usage error).
+//! Command-line arguments as typed (clap derive): the raw command line,
+//! before [`super::config`] checks it against the project.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
-
-use crate::config::Action;
-use crate::diagnostic::{self, MAX_SHOWN};
-use crate::error::Error;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -389,36 +383,11 @@ pub enum Format {
     Json,
 }
 
-/// Runs pgrender with the process's arguments.
-pub fn main() -> ExitCode {
-    // Under `COMPLETE=<shell>` the shell asks for completions: answer and exit.
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
-    let cli = match Cli::try_parse().and_then(Cli::settle) {
-        Ok(cli) => cli,
-        Err(err) => {
-            let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
-        }
-    };
-    let format = match &cli.command {
-        Some(Command::Check(args)) => args.format,
-        _ => FindingsFormat::Text,
-    };
-    let action = Action::from_cli(cli).map_err(|err| crate::ci::document_error(format, err));
-    match action.and_then(crate::commands::run) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            report(&err);
-            ExitCode::from(err.exit_code())
-        }
-    }
-}
-
 impl Cli {
     /// Hands `-C DIR` given before a subcommand to the subcommand, as git and
     /// cargo do, and refuses other render flags there: `pgrender -C db
     /// values --env eks` works, `pgrender --env eks values` is a usage error.
-    fn settle(mut self) -> Result<Cli, clap::Error> {
+    pub(super) fn settle(mut self) -> Result<Cli, clap::Error> {
         let Some(command) = &mut self.command else { return Ok(self) };
         let top = std::mem::take(&mut self.render.selection.layers.project);
         let name = command.name();
@@ -479,19 +448,4 @@ fn environments() -> Vec<clap_complete::CompletionCandidate> {
     let project = std::env::current_dir().ok().and_then(|cwd| crate::project::Project::discover(&cwd).ok());
     let names = project.and_then(|p| p.environment_names().ok()).unwrap_or_default();
     names.into_iter().map(clap_complete::CompletionCandidate::new).collect()
-}
-
-/// Prints an error's diagnostics once each, even when several environments hit the same one.
-pub fn report(err: &Error) {
-    let mut seen = std::collections::HashSet::new();
-    let all = err.diagnostics();
-    let total = all.len() + err.omitted();
-    let unique: Vec<_> =
-        all.into_iter().filter(|d| seen.insert((d.message.clone(), d.location()))).take(MAX_SHOWN).collect();
-    diagnostic::emit(&unique);
-    if unique.len() == MAX_SHOWN && total > MAX_SHOWN {
-        eprintln!("error: {total} problems found (the first {MAX_SHOWN} are shown); nothing was written");
-    } else if unique.len() > 1 {
-        eprintln!("error: {} problems found; nothing was written", unique.len());
-    }
 }
