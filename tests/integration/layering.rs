@@ -1,6 +1,7 @@
 //! Where code lives: the command layer (`src/cli/`) sits on the engine, and
-//! the engine never reaches back into it. Read from the source files, so a
-//! new import of the CLI from the engine fails here before review.
+//! the engine never reaches back into it; unsafe code stays in the libyaml
+//! binding. Read from the source files, so a new import of the CLI from the
+//! engine, or a new unsafe module, fails here before review.
 
 use std::path::{Path, PathBuf};
 
@@ -67,4 +68,19 @@ fn the_pattern_catches_every_way_of_naming_the_cli() {
     for other in ["use crate::check::report;", "use crate::{client, error};", "use crate::clip;", "// a cli flag"] {
         assert!(!pattern.is_match(other), "{other}");
     }
+}
+
+#[test]
+fn only_the_libyaml_binding_may_use_unsafe_code() {
+    // `unsafe_code` is denied crate-wide (Cargo.toml `[lints]`); a module can
+    // still allow it for itself, and only the libyaml binding may.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let allowing: Vec<String> = files
+        .iter()
+        .filter(|f| std::fs::read_to_string(f).unwrap().contains("allow(unsafe_code)"))
+        .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
+        .collect();
+    assert_eq!(allowing, ["yaml/libyaml.rs"], "modules allowing unsafe code");
 }
