@@ -8,6 +8,8 @@ use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
+mod beside;
+
 /// `items.map(f)` in order, in parallel when there is more than one item.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
     if items.len() > 1 {
@@ -36,7 +38,7 @@ fn join_pool() {
                 if let Some(size) = worker.stack_size() {
                     builder = builder.stack_size(size);
                 }
-                builder.spawn(move || worker.run()).map(drop)
+                beside::spawn(builder, move || worker.run()).map(drop)
             })
             .build_global();
     });
@@ -53,7 +55,7 @@ pub struct Background<T> {
 impl<T: Send + 'static> Background<T> {
     /// Starts computing `f` on a new thread.
     pub fn spawn(f: impl FnOnce() -> T + Send + 'static) -> Self {
-        let handle = std::thread::Builder::new().spawn(f).expect("failed to spawn thread");
+        let handle = beside::spawn(std::thread::Builder::new(), f).expect("failed to spawn thread");
         Background { handle: Mutex::new(Some(handle)), value: OnceLock::new() }
     }
 

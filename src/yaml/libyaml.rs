@@ -1,9 +1,9 @@
-//! libyaml's parser as a safe stream of owned events, and pgrender's only
-//! unsafe module (`tests/integration/layering.rs` keeps it so): libyaml
-//! comes as `unsafe-libyaml`, a translation of the C library (the one
-//! `serde_yaml` is built on) that keeps C's raw pointers and manual frees,
-//! so this module owns the parser and every event it hands out and frees
-//! each exactly once.
+//! libyaml's parser as a safe stream of owned events. One of pgrender's
+//! two unsafe modules (with the thread placement in `parallel::beside`):
+//! libyaml comes as `unsafe-libyaml`, a translation of
+//! the C library (the one `serde_yaml` is built on) that keeps C's raw
+//! pointers and manual frees, so this module owns the parser and every
+//! event it hands out and frees each exactly once.
 #![allow(unsafe_code)]
 
 use std::ffi::CStr;

@@ -1,6 +1,6 @@
 //! Where code lives: the command layer (`src/cli/`) sits on the engine, and
-//! the engine never reaches back into it; unsafe code stays in the libyaml
-//! binding. Read from the source files, so a new import of the CLI from the
+//! the engine never reaches back into it; unsafe code stays in two small
+//! modules. Read from the source files, so a new import of the CLI from the
 //! engine, or a new unsafe module, fails here before review.
 
 use std::path::{Path, PathBuf};
@@ -71,16 +71,17 @@ fn the_pattern_catches_every_way_of_naming_the_cli() {
 }
 
 #[test]
-fn only_the_libyaml_binding_may_use_unsafe_code() {
+fn only_the_libyaml_binding_and_thread_placement_use_unsafe_code() {
     // `unsafe_code` is denied crate-wide (Cargo.toml `[lints]`); a module can
-    // still allow it for itself, and only the libyaml binding may.
+    // still allow it for itself, and only these two may.
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
-    let allowing: Vec<String> = files
+    let mut allowing: Vec<String> = files
         .iter()
         .filter(|f| std::fs::read_to_string(f).unwrap().contains("allow(unsafe_code)"))
         .map(|f| f.strip_prefix(&src).unwrap().display().to_string())
         .collect();
-    assert_eq!(allowing, ["yaml/libyaml.rs"], "modules allowing unsafe code");
+    allowing.sort();
+    assert_eq!(allowing, ["parallel/beside.rs", "yaml/libyaml.rs"], "modules allowing unsafe code");
 }
