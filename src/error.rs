@@ -145,6 +145,14 @@ pub enum Error {
     /// A path the project names leads outside it; nothing was read from or written to it.
     #[error("{} leads outside {}", display_path(&.0.path), .0.what)]
     Outside(Box<crate::confine::Escape>),
+    /// A path the project file names does not exist.
+    #[error("`{}` names {}, which does not exist", .named.key, display_path(path))]
+    Missing {
+        /// The path, joined to the project root.
+        path: PathBuf,
+        /// Where the project file names it.
+        named: Box<crate::confine::Named>,
+    },
     /// Diagnostics prepared in advance, e.g. with sensitive values masked.
     #[error("{} problems", .0.len())]
     Reported(Vec<Diagnostic>),
@@ -376,6 +384,11 @@ impl Error {
                 vec![Diagnostic::error(self.to_string()).help(format!("run `{fix}` and commit the result"))]
             }
             Error::Outside(escape) => vec![escape.diagnostic()],
+            Error::Missing { named, .. } => vec![
+                Diagnostic::error(self.to_string())
+                    .at(&named.source, named.span.clone(), "no such file or folder")
+                    .help("create it, or correct the path (relative to the folder of pgrender.toml)"),
+            ],
             Error::Many(errors) => errors.iter().flat_map(Error::diagnostics).collect(),
             // Like `git diff --exit-code`: the exit code says it, the diff shows it.
             Error::Differences(_) => Vec::new(),

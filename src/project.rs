@@ -89,8 +89,8 @@ impl Project {
     }
 
     /// Loads the project whose `pgrender.toml` is in `root`. Every path it
-    /// names must lead inside `root` (after symbolic links); all that do
-    /// not are reported, each at its line, before any of them is read.
+    /// names must lead inside `root` (after symbolic links) and exist; all
+    /// that do not are reported, each at its line, before any of them is read.
     pub fn load(root: &Path) -> Result<Project, Error> {
         let confine = Confine::new(root, "the project")?;
         let source = confine.read(Path::new(PROJECT_FILE))?;
@@ -103,11 +103,19 @@ impl Project {
         for entry in &file.charts {
             named.extend([("path", Some(&entry.path), ""), ("schema", Some(&entry.schema), "")]);
         }
-        let escapes = named.into_iter().filter_map(|(key, value, default)| {
+        // The output folder may not exist yet; everything else named must.
+        let problems = named.into_iter().filter_map(|(key, value, default)| {
             let at = value.map(|v| Named { source: source.clone(), span: v.span(), key: key.to_string() });
-            confine.resolve_named(value.map_or(Path::new(default), |v| v.get_ref()), at.as_ref()).err()
+            let named_path = value.map_or(Path::new(default), |v| v.get_ref());
+            match (confine.resolve_named(named_path, at.as_ref()), at) {
+                (Err(escape), _) => Some(escape),
+                (Ok(real), Some(at)) if key != "output" && !real.exists() => {
+                    Some(Error::Missing { path: root.join(named_path), named: Box::new(at) })
+                }
+                (Ok(_), _) => None,
+            }
         });
-        if let Some(err) = Error::collect(escapes.collect()) {
+        if let Some(err) = Error::collect(problems.collect()) {
             return Err(err);
         }
         let path = |value: Option<&Spanned<PathBuf>>, default: &str| {
