@@ -281,7 +281,17 @@ impl Error {
 
     /// A TOML file that does not parse or does not deserialise, pointing at the parser's span.
     pub fn toml(file: &SourceRef, err: &toml::de::Error) -> Error {
-        Error::Syntax { file: file.clone(), span: err.span().unwrap_or(0..0), message: err.message().to_string() }
+        Error::toml_at(file, err.span(), err.message())
+    }
+
+    /// A TOML file that `toml_edit` (which keeps comments for rewriting) cannot parse.
+    pub fn toml_edit(file: &SourceRef, err: &toml_edit::TomlError) -> Error {
+        Error::toml_at(file, err.span(), err.message())
+    }
+
+    /// The one mapping of a TOML parser's error to a diagnostic, for either parser.
+    fn toml_at(file: &SourceRef, span: Option<Range<usize>>, message: &str) -> Error {
+        Error::Syntax { file: file.clone(), span: span.unwrap_or(0..0), message: message.to_string() }
     }
 
     /// Collapses a list of errors into one, or `None` when it is empty.

@@ -240,11 +240,7 @@ fn environment_table(project: &Project, path: &Path, name: &str) -> Result<Optio
 }
 
 fn parse(source: &SourceRef) -> Result<toml_edit::DocumentMut, Error> {
-    source.text.parse::<toml_edit::DocumentMut>().map_err(|err| Error::Syntax {
-        file: source.clone(),
-        span: err.span().unwrap_or(0..0),
-        message: err.message().to_string(),
-    })
+    source.text.parse::<toml_edit::DocumentMut>().map_err(|err| Error::toml_edit(source, &err))
 }
 
 #[cfg(test)]
