@@ -330,3 +330,24 @@ spec:
     let Some(run) = costs_grow_linearly(&project, &args, values, 10_000, MEMORY_BUDGET) else { return };
     assert_eq!(run.stdout.matches("names no volume or volumeClaimTemplate").count(), 10_000, "{}", run.stderr);
 }
+
+#[test]
+fn diffing_a_rewritten_hundred_thousand_line_file_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // Every line of the committed file differs from the new render: the
+    // diff's edit script is as long as the file, the worst case of Myers'.
+    let prepare = |size: usize| {
+        project.write(
+            "charts/app/templates/3-config/big.yaml.j2",
+            &format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\n  namespace: {{{{ values.name }}}}-dev\ndata:\n\
+                 {{% for i in range({size}) %}}\n  k{{{{ i }}}}: \"{{{{ values.message }}}}-{{{{ i }}}}\"\n{{% endfor %}}\n"
+            ),
+        );
+        project.run(&["--env", "dev"]).code(0);
+    };
+    let args = ["diff", "--env", "dev", "--exit-code", "--set", "app.message=changed"];
+    let Some(run) = costs_grow_linearly_with(&project, &args, prepare, 100_000, MEMORY_BUDGET) else { return };
+    run.code(1);
+    assert!(run.stdout.contains("+  k99999: \"changed-99999\"\n"), "{}", run.stderr);
+}
