@@ -1,7 +1,9 @@
 //! Everything the commands print, in one place: cargo-style status lines
 //! (a right-aligned verb and a message on stderr), diagnostics and output
 //! check findings, the JSON and SARIF documents of `check`, and stdout
-//! writes that treat a closed pipe as success.
+//! writes that treat a closed pipe as success. Nothing here panics when
+//! stdout or stderr is closed (`pgrender check --format sarif | true`,
+//! `pgrender --all 2>&1 | head -1`), as `print!` and `eprint!` would.
 
 use std::collections::HashSet;
 use std::io::{IsTerminal as _, Write as _};
@@ -17,17 +19,34 @@ const VERB_WIDTH: usize = 10;
 
 /// Prints `verb message` on stderr, the verb right-aligned: `  rendered eks → …`.
 pub fn status(verb: &str, message: impl std::fmt::Display) {
-    eprintln!("{verb:>VERB_WIDTH$} {message}");
+    to_stderr(format_args!("{verb:>VERB_WIDTH$} {message}\n"));
 }
 
 /// Prints a warning that does not stop the command.
 pub fn warning(message: impl std::fmt::Display) {
-    eprintln!("warning: {message}");
+    to_stderr(format_args!("warning: {message}\n"));
 }
 
 /// Prints an error that does not end the command, or that comes before the one that does.
 pub fn error(message: impl std::fmt::Display) {
-    eprintln!("error: {message}");
+    to_stderr(format_args!("error: {message}\n"));
+}
+
+/// Prints a line of its own on stderr, e.g. watch's "still watching".
+pub fn line(message: impl std::fmt::Display) {
+    to_stderr(format_args!("{message}\n"));
+}
+
+/// Prints what to run next after a generator: each command, and what it
+/// does aligned after it.
+pub fn next_steps(steps: &[(&str, &str)]) {
+    let mut text = String::from("\nNext:\n");
+    for (command, what) in steps {
+        let step = format!("  {command:<26}{what}");
+        text.push_str(step.trim_end());
+        text.push('\n');
+    }
+    to_stderr(format_args!("{text}"));
 }
 
 /// Prints an error's diagnostics once each, even when several environments hit the same one.
@@ -39,27 +58,28 @@ pub fn report(err: &Error) {
         all.into_iter().filter(|d| seen.insert((d.message.clone(), d.location()))).take(MAX_SHOWN).collect();
     emit(&unique);
     if unique.len() == MAX_SHOWN && total > MAX_SHOWN {
-        eprintln!("error: {total} problems found (the first {MAX_SHOWN} are shown); nothing was written");
+        error(format_args!("{total} problems found (the first {MAX_SHOWN} are shown); nothing was written"));
     } else if unique.len() > 1 {
-        eprintln!("error: {} problems found; nothing was written", unique.len());
+        error(format_args!("{} problems found; nothing was written", unique.len()));
     }
 }
 
 /// Prints every finding as a diagnostic on stderr (and annotations on stdout).
-pub fn print_findings(reports: &[EnvReport], annotations: bool) {
+pub fn print_findings(reports: &[EnvReport], annotations: bool) -> Result<(), Error> {
     let diagnostics: Vec<_> = reports.iter().flat_map(EnvReport::diagnostics).collect();
     emit(&diagnostics);
     if annotations {
-        print!("{}", report::annotations(reports));
+        write_stdout(&report::annotations(reports))?;
     }
+    Ok(())
 }
 
 /// Prints `entries` as one JSON or SARIF document on stdout.
-pub fn print_document(format: FindingsFormat, entries: &[Entry]) {
+pub fn print_document(format: FindingsFormat, entries: &[Entry]) -> Result<(), Error> {
     match format {
-        FindingsFormat::Text => {}
-        FindingsFormat::Json => print!("{}", report::json(entries)),
-        FindingsFormat::Sarif => print!("{}", report::sarif(entries)),
+        FindingsFormat::Text => Ok(()),
+        FindingsFormat::Json => write_stdout(&report::json(entries)),
+        FindingsFormat::Sarif => write_stdout(&report::sarif(entries)),
     }
 }
 
@@ -68,7 +88,8 @@ pub fn print_document(format: FindingsFormat, entries: &[Entry]) {
 /// JSON or SARIF on stdout.
 pub fn document_error(format: FindingsFormat, err: Error) -> Error {
     if format != FindingsFormat::Text {
-        print_document(format, &report::errors(None, &err));
+        // The error itself is what the command ends with, written or not.
+        let _ = print_document(format, &report::errors(None, &err));
     }
     err
 }
@@ -77,7 +98,7 @@ pub fn document_error(format: FindingsFormat, err: Error) -> Error {
 fn emit(diagnostics: &[Diagnostic]) {
     let styled = styled(std::io::stderr().is_terminal());
     for diagnostic in diagnostics {
-        eprintln!("{}\n", diagnostic.render(styled));
+        to_stderr(format_args!("{}\n\n", diagnostic.render(styled)));
     }
 }
 
@@ -100,6 +121,12 @@ pub fn write_stdout(text: &str) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// Writes to stderr and ignores failure: a closed stderr must not end a
+/// command that has nothing left to tell it.
+pub fn to_stderr(text: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(text);
 }
 
 /// Prints to stdout and ignores failure: a closed pipe must not end a watch.

@@ -1,6 +1,7 @@
 //! Conventions a Helm, git or cargo user expects: `diff --exit-code`,
 //! results on stdout and status on stderr, one line for a tree never
-//! rendered, and errors that say how to proceed.
+//! rendered, errors that say how to proceed, and no crash when the reader
+//! of the output goes away.
 
 use crate::harness::TestProject;
 
@@ -68,4 +69,31 @@ fn a_foreign_file_error_says_how_to_proceed() {
         .stderr_has("delete it (`rm k8s-manifests/eks/4-database/postgres-service.yaml`) and render again");
     std::fs::remove_file(project.path().join("k8s-manifests/eks/4-database/postgres-service.yaml")).unwrap();
     project.run(&["--env", "eks"]).code(0);
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    // `pgrender check --format sarif | true`: the pipe's reader is gone
+    // before anything is written, as with `| head` on a long output.
+    let project = TestProject::default_project();
+    let commands: [&[&str]; 4] = [
+        &["check", "--all", "--format", "sarif"],
+        &["check", "--all", "--format", "json"],
+        &["--env", "eks", "--stdout"],
+        &["values", "--env", "eks", "--explain"],
+    ];
+    for args in commands {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pgrender"))
+            .args(args)
+            .current_dir(project.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
 }

@@ -5,7 +5,7 @@ use crate::check::fail_on_findings;
 use crate::check::report::{self, Entry};
 use crate::cli::args::FindingsFormat;
 use crate::cli::config::CheckConfig;
-use crate::cli::terminal::{document_error, error, print_document, print_findings, status};
+use crate::cli::terminal::{document_error, error, print_document, print_findings, status, to_stderr, write_stdout};
 use crate::diagnostic::Severity;
 use crate::error::Error;
 use crate::output::drift;
@@ -45,20 +45,20 @@ pub fn run(config: CheckConfig) -> Result<(), Error> {
         }
     }
     if format == FindingsFormat::Text {
-        print_findings(&reports, config.annotations);
+        print_findings(&reports, config.annotations)?;
     } else {
         let mut entries: Vec<Entry> = failed.iter().flat_map(|(env, err)| report::errors(Some(env), err)).collect();
         entries.extend(report::findings(&reports));
         entries.extend(drifts.iter().flat_map(Drift::entries));
-        print_document(format, &entries);
+        print_document(format, &entries)?;
     }
     for (drift, env) in drifts.iter().filter(|d| !d.unrendered).map(|d| (d, &rendered[index_of(&rendered, &d.env)])) {
         let diff = env.redactor.text(&drift::unified(&drift.changes, &drift.env, &drift.env));
         // Machine formats own stdout; the diff goes to the log instead.
         if format == FindingsFormat::Text {
-            print!("{diff}");
+            write_stdout(&diff)?;
         } else {
-            eprint!("{diff}");
+            to_stderr(format_args!("{diff}"));
         }
         let summary = drift::summary(&drift.changes);
         status("drift", format_args!("{} is stale: {summary} (run `pgrender --env {}`)", drift.root, drift.env));

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::cli::terminal::status;
+use crate::cli::terminal::{next_steps, status};
 use crate::error::Error;
 use crate::init;
 use crate::source::display_path;
@@ -11,9 +11,7 @@ use crate::source::display_path;
 pub fn run(dir: &Path, force: bool) -> Result<(), Error> {
     let files = init::write_starter(dir, force)?;
     status("created", format_args!("{} files in {}", files.len(), display_path(dir)));
-    eprintln!(
-        "\nNext:\n  cd {}\n  pgrender --all            render every environment into k8s-manifests/",
-        display_path(dir)
-    );
+    let cd = format!("cd {}", display_path(dir));
+    next_steps(&[(&cd, ""), ("pgrender --all", "render every environment into k8s-manifests/")]);
     Ok(())
 }

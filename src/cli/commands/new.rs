@@ -1,6 +1,6 @@
 //! `pgrender new chart`: add a chart to the project.
 
-use crate::cli::terminal::status;
+use crate::cli::terminal::{next_steps, status};
 use crate::error::Error;
 use crate::project::Project;
 use crate::source::display_path;
@@ -15,11 +15,7 @@ pub fn chart(project: &Project, name: &str) -> Result<(), Error> {
         status("updated", file);
     }
     let graph = format!("pgrender graph --env {}", project.environment_names()?.first().map_or("ENV", String::as_str));
-    eprintln!(
-        "\nNext:\n  {:<26}render it into {}/<env>/{}/\n  {graph:<26}see how it hangs together with the other charts",
-        "pgrender --all",
-        display_path(&project.output),
-        added.folder,
-    );
+    let into = format!("render it into {}/<env>/{}/", display_path(&project.output), added.folder);
+    next_steps(&[("pgrender --all", &into), (&graph, "see how it hangs together with the other charts")]);
     Ok(())
 }

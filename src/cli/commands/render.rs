@@ -17,7 +17,7 @@ pub fn run(config: RenderConfig) -> Result<(), Error> {
     // templates one allocation at a time would only delay the exit.
     std::mem::forget(pipeline);
     let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
-    print_findings(&reports, config.annotations);
+    print_findings(&reports, config.annotations)?;
     fail_on_findings(&reports, config.strict, "nothing was written")?;
     if config.destination == Destination::Stdout {
         // Everything is rendered before the first byte is printed: a failure

@@ -14,7 +14,7 @@ use notify::{RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::check::fail_on_findings;
 use crate::cli::config::WatchConfig;
-use crate::cli::terminal::{print_findings, report, say, stdout_styled, warning};
+use crate::cli::terminal::{line, print_findings, report, say, stdout_styled, warning};
 use crate::error::Error;
 use crate::output::write_all;
 use crate::pipeline::{Overrides, Pipeline};
@@ -132,7 +132,7 @@ impl Watch {
             let next = self.layout.plan(&more.paths);
             if !changed || next.is_empty() {
                 report(&err);
-                eprintln!("still watching; the last good output is unchanged");
+                line("still watching; the last good output is unchanged");
                 return false;
             }
             plan.merge(next);
@@ -175,7 +175,7 @@ impl Watch {
         // The same checks as `render`: an edit that breaks one keeps the last good output.
         let checked = pipeline.render_checked_all(&targets, &overrides, &out)?;
         let (rendered, reports): (Vec<_>, Vec<_>) = checked.into_iter().unzip();
-        print_findings(&reports, false);
+        print_findings(&reports, false)?;
         fail_on_findings(&reports, false, "the last good output is kept")?;
         let old: Vec<_> = rendered.iter().map(|env| summary::snapshot(&out.join(&env.name))).collect();
         let changes = write_all(&out, &rendered, self.config.lock_wait)?;
