@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod config;
+mod project_flag;
 mod terminal;
 
 use std::process::ExitCode;
