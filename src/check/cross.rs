@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::rules::{X_NAMESPACE, X_REFERENCE, X_SELECTOR, X_SERVICE, X_VOLUME};
+use super::selectors::{LabelIndex, pod_labels, selects};
 use super::{Finding, Object};
 use crate::environment::Environment;
 use crate::yaml::Node;
@@ -33,9 +34,7 @@ struct Index<'o, 'a> {
     /// Namespaces with at least one workload or pod.
     with_pods: BTreeSet<&'a str>,
     /// The pod labels of every workload and pod.
-    pod_labels: Vec<BTreeMap<&'a str, &'a str>>,
-    /// For a namespace, label and value: the workloads whose pods carry it.
-    by_label: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+    pods: LabelIndex<'a>,
 }
 
 impl<'o, 'a> Index<'o, 'a> {
@@ -44,8 +43,7 @@ impl<'o, 'a> Index<'o, 'a> {
             by_name: HashMap::new(),
             namespaces: BTreeSet::new(),
             with_pods: BTreeSet::new(),
-            pod_labels: Vec::new(),
-            by_label: HashMap::new(),
+            pods: LabelIndex::pods(objects),
         };
         for object in objects {
             // The first of two same-named objects wins, as a search in order would find it.
@@ -54,42 +52,20 @@ impl<'o, 'a> Index<'o, 'a> {
                 index.namespaces.insert(object.name);
             }
             if object.pod_spec().is_some() {
-                let ns = object.namespace_or_default();
-                index.with_pods.insert(ns);
-                let labels =
-                    if object.kind == "Pod" { object.doc.at(&["metadata", "labels"]) } else { pod_labels(object) };
-                let labels = labels.map(Node::string_map).unwrap_or_default();
-                for (key, value) in &labels {
-                    index.by_label.entry((ns, key, value)).or_default().push(index.pod_labels.len());
-                }
-                index.pod_labels.push(labels);
+                index.with_pods.insert(object.namespace_or_default());
             }
         }
         index
     }
 
     /// Whether a non-empty `selector` selects the pods of a workload in `namespace`.
-    /// Only the workloads carrying the selector's rarest label are tried.
     fn selects_a_pod(&self, namespace: &str, selector: &BTreeMap<&str, &str>) -> bool {
-        let candidates =
-            selector.iter().map(|(k, v)| self.by_label.get(&(namespace, *k, *v)).map_or(&[][..], Vec::as_slice));
-        let Some(rarest) = candidates.min_by_key(|c| c.len()) else { return false };
-        rarest.iter().any(|i| selects(selector, &self.pod_labels[*i]))
+        self.pods.selected(namespace, selector).next().is_some()
     }
 
     fn find(&self, kind: &str, namespace: &str, name: &str) -> Option<&'o Object<'a>> {
         self.by_name.get(&(kind, namespace, name)).copied()
     }
-}
-
-/// The labels of a workload's pod template.
-pub(crate) fn pod_labels<'a>(object: &Object<'a>) -> Option<&'a Node> {
-    object.doc.at(&["spec", "template", "metadata", "labels"])
-}
-
-/// Whether every `selector` label is among `labels`.
-pub(crate) fn selects(selector: &BTreeMap<&str, &str>, labels: &BTreeMap<&str, &str>) -> bool {
-    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
 }
 
 fn statefulset_services(objects: &[Object<'_>], index: &Index<'_, '_>, out: &mut Vec<Finding>) {

@@ -12,6 +12,7 @@ mod postgres;
 pub(crate) mod replication;
 pub(crate) mod report;
 pub(crate) mod rules;
+pub(crate) mod selectors;
 mod workloads;
 
 use std::ops::Range;

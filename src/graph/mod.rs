@@ -8,7 +8,7 @@ pub(crate) mod mermaid;
 mod relations;
 pub(crate) mod svg;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::check::Object;
 use crate::error::Error;
@@ -147,7 +147,11 @@ type Key = (String, String, String);
 /// Builds the graph of `objects`, the parsed documents of one environment
 /// in apply order; `paths` are the environment's output file paths.
 pub fn build(env: &str, objects: &[Object<'_>], paths: &[String]) -> Graph {
-    let mut graph = Builder { graph: Graph { env: env.to_string(), ..Graph::default() }, index: BTreeMap::new() };
+    let mut graph = Builder {
+        graph: Graph { env: env.to_string(), ..Graph::default() },
+        index: BTreeMap::new(),
+        edges: BTreeSet::new(),
+    };
     for object in objects {
         let group = paths.get(object.file).map(|p| p.split_once('/').map_or("", |(dir, _)| dir).to_string());
         graph.node(object.kind, object.is_namespaced().then(|| object.namespace_or_default()), object.name, group);
@@ -160,6 +164,8 @@ pub fn build(env: &str, objects: &[Object<'_>], paths: &[String]) -> Graph {
 pub(crate) struct Builder {
     graph: Graph,
     index: BTreeMap<Key, usize>,
+    /// The edges added so far: each is added once, found by lookup.
+    edges: BTreeSet<Edge>,
 }
 
 impl Builder {
@@ -188,7 +194,7 @@ impl Builder {
     /// Adds an edge once.
     pub(crate) fn edge(&mut self, from: usize, to: usize, relation: Relation, via: Option<String>) {
         let edge = Edge { from, to, relation, via };
-        if from != to && !self.graph.edges.contains(&edge) {
+        if from != to && self.edges.insert(edge.clone()) {
             self.graph.edges.push(edge);
         }
     }

@@ -4,18 +4,19 @@
 use std::collections::BTreeMap;
 
 use super::{Builder, Relation};
-use crate::check::cross::{pod_labels, selects};
+use crate::check::selectors::LabelIndex;
 use crate::check::{Object, references};
 use crate::yaml::Node;
 
 /// Adds every edge between `objects` (and to what they name outside the tree).
 pub(super) fn add_all(objects: &[Object<'_>], graph: &mut Builder) {
+    let tree = Tree { objects, pods: LabelIndex::pods(objects), namespaces: LabelIndex::namespaces(objects) };
     for object in objects {
         namespace(object, graph);
         match object.kind {
-            "Service" => service(object, objects, graph),
-            "NetworkPolicy" => network_policy(object, objects, graph),
-            "PodDisruptionBudget" => budget(object, objects, graph),
+            "Service" => service(object, &tree, graph),
+            "NetworkPolicy" => network_policy(object, &tree, graph),
+            "PodDisruptionBudget" => budget(object, &tree, graph),
             "ExternalSecret" => external_secret(object, graph),
             "PersistentVolumeClaim" => claim_class(object, object.doc.get("spec"), None, graph),
             "ConfigMap" => config_map(object, graph),
@@ -40,37 +41,39 @@ fn namespace(object: &Object<'_>, graph: &mut Builder) {
     }
 }
 
-/// The labels of a workload's pods (a Pod's own labels).
-fn pod_label_map<'a>(object: &Object<'a>) -> BTreeMap<&'a str, &'a str> {
-    let labels = if object.kind == "Pod" { object.doc.at(&["metadata", "labels"]) } else { pod_labels(object) };
-    labels.map(Node::string_map).unwrap_or_default()
-}
-
-/// Workloads in `namespace` whose pods carry every label of `selector`.
-fn selected<'o, 'a>(
+/// The tree, with its pods and namespaces indexed by label: a selector is
+/// resolved by a lookup, not by trying every object.
+struct Tree<'o, 'a> {
     objects: &'o [Object<'a>],
-    namespace: &str,
-    selector: &BTreeMap<&str, &str>,
-) -> impl Iterator<Item = &'o Object<'a>> {
-    objects.iter().filter(move |o| {
-        o.pod_spec().is_some() && o.namespace_or_default() == namespace && selects(selector, &pod_label_map(o))
-    })
+    pods: LabelIndex<'a>,
+    namespaces: LabelIndex<'a>,
 }
 
-fn service(object: &Object<'_>, objects: &[Object<'_>], graph: &mut Builder) {
+impl<'o, 'a> Tree<'o, 'a> {
+    /// Workloads in `namespace` whose pods carry every label of `selector`.
+    fn selected<'s>(
+        &'s self,
+        namespace: &'s str,
+        selector: &'s BTreeMap<&str, &str>,
+    ) -> impl Iterator<Item = &'o Object<'a>> + 's {
+        self.pods.selected(namespace, selector).map(|position| &self.objects[position])
+    }
+}
+
+fn service(object: &Object<'_>, tree: &Tree<'_, '_>, graph: &mut Builder) {
     let selector = object.doc.at(&["spec", "selector"]).map(Node::string_map).unwrap_or_default();
     let from = graph.object(object);
-    for pods in selected(objects, object.namespace_or_default(), &selector) {
+    for pods in tree.selected(object.namespace_or_default(), &selector) {
         let to = graph.object(pods);
         graph.edge(from, to, Relation::Selects, None);
     }
 }
 
-fn network_policy(object: &Object<'_>, objects: &[Object<'_>], graph: &mut Builder) {
+fn network_policy(object: &Object<'_>, tree: &Tree<'_, '_>, graph: &mut Builder) {
     let ns = object.namespace_or_default();
     let from = graph.object(object);
     let targets = object.doc.at(&["spec", "podSelector", "matchLabels"]).map(Node::string_map).unwrap_or_default();
-    for pods in selected(objects, ns, &targets) {
+    for pods in tree.selected(ns, &targets) {
         let to = graph.object(pods);
         graph.edge(from, to, Relation::Guards, None);
     }
@@ -79,9 +82,9 @@ fn network_policy(object: &Object<'_>, objects: &[Object<'_>], graph: &mut Build
         let namespaces = peer.at(&["namespaceSelector", "matchLabels"]).map(Node::string_map);
         let pods = peer.at(&["podSelector", "matchLabels"]).map(Node::string_map);
         match (namespaces, pods) {
-            (Some(namespaces), None) => admitted_namespaces(&namespaces, objects, from, graph),
+            (Some(namespaces), None) => admitted_namespaces(&namespaces, tree, from, graph),
             (None, Some(pods)) => {
-                for workload in selected(objects, ns, &pods) {
+                for workload in tree.selected(ns, &pods) {
                     let to = graph.object(workload);
                     graph.edge(from, to, Relation::Admits, None);
                 }
@@ -95,16 +98,12 @@ fn network_policy(object: &Object<'_>, objects: &[Object<'_>], graph: &mut Build
 /// The namespaces a `namespaceSelector` picks: those rendered whose labels
 /// match, and a namespace named by `kubernetes.io/metadata.name` even when
 /// it is not rendered (the label every namespace carries).
-fn admitted_namespaces(selector: &BTreeMap<&str, &str>, objects: &[Object<'_>], from: usize, graph: &mut Builder) {
+fn admitted_namespaces(selector: &BTreeMap<&str, &str>, tree: &Tree<'_, '_>, from: usize, graph: &mut Builder) {
     let mut matched = false;
-    for ns in objects.iter().filter(|o| o.kind == "Namespace") {
-        let mut labels = ns.doc.at(&["metadata", "labels"]).map(Node::string_map).unwrap_or_default();
-        labels.insert("kubernetes.io/metadata.name", ns.name);
-        if selects(selector, &labels) {
-            let to = graph.object(ns);
-            graph.edge(from, to, Relation::Admits, None);
-            matched = true;
-        }
+    for position in tree.namespaces.selected("", selector) {
+        let to = graph.object(&tree.objects[position]);
+        graph.edge(from, to, Relation::Admits, None);
+        matched = true;
     }
     if let (false, Some(name)) = (matched, selector.get("kubernetes.io/metadata.name")) {
         let to = graph.node("Namespace", None, name, None);
@@ -112,10 +111,10 @@ fn admitted_namespaces(selector: &BTreeMap<&str, &str>, objects: &[Object<'_>], 
     }
 }
 
-fn budget(object: &Object<'_>, objects: &[Object<'_>], graph: &mut Builder) {
+fn budget(object: &Object<'_>, tree: &Tree<'_, '_>, graph: &mut Builder) {
     let selector = object.doc.at(&["spec", "selector", "matchLabels"]).map(Node::string_map).unwrap_or_default();
     let from = graph.object(object);
-    for pods in selected(objects, object.namespace_or_default(), &selector) {
+    for pods in tree.selected(object.namespace_or_default(), &selector) {
         let to = graph.object(pods);
         graph.edge(from, to, Relation::Covers, None);
     }

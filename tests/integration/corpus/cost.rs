@@ -351,3 +351,69 @@ fn diffing_a_rewritten_hundred_thousand_line_file_costs_linear_time() {
     run.code(1);
     assert!(run.stdout.contains("+  k99999: \"changed-99999\"\n"), "{}", run.stderr);
 }
+
+#[test]
+fn graphing_five_thousand_selectors_costs_linear_time() {
+    let project = TestProject::fixture("minimal");
+    // Per tag: a Service and a NetworkPolicy selecting one Pod, admitting
+    // traffic from one labelled Namespace. Each selector must be resolved
+    // by a lookup, not by trying every pod or namespace of the tree.
+    project.write(
+        "charts/app/templates/3-config/selectors.yaml.j2",
+        r"{% for tag in values.tags %}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: n{{ tag }}
+  labels:
+    team: t{{ tag }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s{{ tag }}
+  namespace: {{ values.name }}-dev
+spec:
+  selector:
+    app: a{{ tag }}
+  ports:
+    - port: 80
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: np{{ tag }}
+  namespace: {{ values.name }}-dev
+spec:
+  podSelector:
+    matchLabels:
+      app: a{{ tag }}
+  ingress:
+    - from:
+        - namespaceSelector:
+            matchLabels:
+              team: t{{ tag }}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p{{ tag }}
+  namespace: {{ values.name }}-dev
+  labels:
+    app: a{{ tag }}
+spec:
+  containers:
+    - name: c
+      image: busybox:1
+{% endfor %}
+",
+    );
+    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let args = ["graph", "--env", "dev", "-f", "big.toml"];
+    let Some(run) = costs_grow_linearly(&project, &args, values, 5_000, MEMORY_BUDGET) else { return };
+    run.code(0);
+    for edge in ["selects", "guards", "admits"] {
+        assert_eq!(run.stdout.matches(&format!("|\"{edge}\"|")).count(), 5_000, "{edge}: {}", &run.stdout[..2000]);
+    }
+}
