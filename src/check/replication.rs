@@ -3,7 +3,7 @@
 //! its server settings from the `.conf` files of the `ConfigMaps` its pods
 //! mount, and those must leave room for every replica and its quorum.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::rules::{PG_SENDERS, PG_SYNC_QUORUM};
 use super::{Finding, Object};
@@ -15,6 +15,11 @@ const DEFAULT_SLOTS: i64 = 10;
 
 /// Runs the replication rules.
 pub fn check(objects: &[Object<'_>], out: &mut Vec<Finding>) {
+    // The first of two same-named ConfigMaps wins, as a search in order would find it.
+    let mut configs = HashMap::new();
+    for config in objects.iter().filter(|o| o.kind == "ConfigMap") {
+        configs.entry((config.namespace_or_default(), config.name)).or_insert(config);
+    }
     for object in objects.iter().filter(|o| o.kind == "StatefulSet") {
         if object.doc.at(&["metadata", "annotations", "pgrender.io/replication"]).and_then(Node::as_str)
             != Some("replica")
@@ -23,7 +28,7 @@ pub fn check(objects: &[Object<'_>], out: &mut Vec<Finding>) {
         }
         let Some(replicas_node) = object.doc.at(&["spec", "replicas"]) else { continue };
         let Some(replicas) = replicas_node.as_int() else { continue };
-        let settings = mounted_settings(object, objects);
+        let settings = mounted_settings(object, &configs);
         let span = replicas_node.span.clone();
         let int = |name: &str, default: i64| settings.get(name).and_then(|v| v.parse::<i64>().ok()).unwrap_or(default);
         let senders = int("max_wal_senders", DEFAULT_SENDERS);
@@ -71,13 +76,11 @@ pub fn check(objects: &[Object<'_>], out: &mut Vec<Finding>) {
 }
 
 /// Settings of every `.conf` file of the `ConfigMaps` the `StatefulSet`'s pods mount.
-fn mounted_settings(object: &Object<'_>, objects: &[Object<'_>]) -> BTreeMap<String, String> {
+fn mounted_settings(object: &Object<'_>, configs: &HashMap<(&str, &str), &Object<'_>>) -> BTreeMap<String, String> {
     let mut settings = BTreeMap::new();
     let volumes = object.pod_spec().and_then(|s| s.get("volumes")).map(Node::items).unwrap_or_default();
     for name in volumes.iter().filter_map(|v| v.at(&["configMap", "name"])?.as_str()) {
-        let config = objects.iter().find(|o| {
-            o.kind == "ConfigMap" && o.name == name && o.namespace_or_default() == object.namespace_or_default()
-        });
+        let config = configs.get(&(object.namespace_or_default(), name));
         let Some(data) = config.and_then(|c| c.doc.get("data")) else { continue };
         let is_conf = |key: &str| std::path::Path::new(key).extension().is_some_and(|e| e.eq_ignore_ascii_case("conf"));
         for entry in data.entries().iter().filter(|e| is_conf(&e.key)) {

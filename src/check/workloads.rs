@@ -3,6 +3,8 @@
 //! image tags and probes. Most hold for any workload; PGDATA and replicas
 //! are checked on `PostgreSQL` containers only (see [`super::postgres`]).
 
+use std::collections::HashSet;
+
 use super::postgres::{image_name, runs_postgres};
 use super::rules::{
     PG_IMAGE_TAG, PG_LIMITS, PG_PASSWORD, PG_PGDATA, PG_PROBES, PG_REPLICAS, PG_REQUESTS, PG_STORAGE_CLASS, PG_WORKLOAD,
@@ -22,8 +24,9 @@ const DEFAULT_PGDATA: &str = "/var/lib/postgresql/data";
 /// Runs the `PostgreSQL` and workload rules.
 pub fn check(objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
     shared_claims(objects, out);
+    let classes: HashSet<&str> = objects.iter().filter(|o| o.kind == "StorageClass").map(|o| o.name).collect();
     for object in objects {
-        storage_classes(object, objects, settings, out);
+        storage_classes(object, &classes, settings, out);
         let Some(spec) = object.pod_spec() else { continue };
         let has_claim = spec
             .get("volumes")
@@ -239,7 +242,8 @@ fn image_tag(object: &Object<'_>, path: &str, image: Option<&Node>, out: &mut Ve
     }
 }
 
-fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Environment, out: &mut Vec<Finding>) {
+/// Claims on a `StorageClass` that neither the tree (`in_tree`) nor the provider offers.
+fn storage_classes(object: &Object<'_>, in_tree: &HashSet<&str>, settings: &Environment, out: &mut Vec<Finding>) {
     let mut claims: Vec<(String, &Node)> = Vec::new();
     match object.kind {
         "PersistentVolumeClaim" => claims
@@ -258,9 +262,8 @@ fn storage_classes(object: &Object<'_>, objects: &[Object<'_>], settings: &Envir
     }
     for (field, node) in claims {
         let Some(class) = node.as_str() else { continue };
-        let in_tree = objects.iter().any(|o| o.kind == "StorageClass" && o.name == class);
         let offered = settings.storage_classes();
-        if class.is_empty() || in_tree || offered.contains(&class) {
+        if class.is_empty() || in_tree.contains(class) || offered.contains(&class) {
             continue;
         }
         out.push(
