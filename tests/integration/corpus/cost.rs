@@ -39,7 +39,7 @@ fn fails_in_linear_time_and_memory(values: fn(usize) -> String, n: usize) -> Opt
 fn costs_grow_linearly(
     project: &TestProject,
     args: &[&str],
-    values: fn(usize) -> String,
+    values: impl Fn(usize) -> String,
     n: usize,
     memory_budget: u64,
 ) -> Option<Run> {
@@ -91,6 +91,12 @@ fn measuring_tools() -> bool {
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{missing} is missing: required under CI=true");
     println!("skipped: {missing} is missing (Debian: apt-get install time util-linux)");
     false
+}
+
+/// Values for the `minimal` fixture's templates to loop over: `n` tags,
+/// `{prefix}0` to `{prefix}{n - 1}`.
+fn tags(prefix: &'static str) -> impl Fn(usize) -> String {
+    move |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{prefix}{i}\", ")))
 }
 
 /// `item(i)` for `i` in `0..n`, concatenated.
@@ -181,7 +187,7 @@ fn checking_twenty_thousand_objects_with_findings_costs_linear_time() {
         "{% for tag in values.tags %}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{{ tag }}\n  namespace: elsewhere\n\
          spec:\n  containers:\n    - name: c\n      image: busybox:1\n  volumes:\n    - name: v\n      configMap:\n        name: none-{{ tag }}\n{% endfor %}\n",
     );
-    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let values = tags("t");
     let Some(run) = costs_grow_linearly(
         &project,
         &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
@@ -204,7 +210,7 @@ fn objects_rendered_twice_cost_linear_time() {
         "{% for tag in values.tags %}{% for copy in [1, 2] %}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c-{{ tag }}\n\
          data:\n  copy: \"{{ copy }}\"\n{% endfor %}{% endfor %}\n",
     );
-    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"t{i}\", ")));
+    let values = tags("t");
     let Some(run) = costs_grow_linearly(
         &project,
         &["check", "--env", "dev", "-f", "big.toml", "--format", "json"],
@@ -292,7 +298,7 @@ spec:
 {% endfor %}
 ",
     );
-    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let values = tags("");
     let args = ["check", "--env", "dev", "-f", "big.toml", "--format", "json"];
     let Some(run) = costs_grow_linearly(&project, &args, values, 5_000, 1 << 30) else { return };
     assert_eq!(run.stdout.matches("\"rule\": \"XOB007\"").count(), 10_000, "{}", run.stderr);
@@ -325,7 +331,7 @@ spec:
 {% endfor %}
 ",
     );
-    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let values = tags("");
     let args = ["check", "--env", "dev", "-f", "big.toml", "--format", "json"];
     let Some(run) = costs_grow_linearly(&project, &args, values, 10_000, MEMORY_BUDGET) else { return };
     assert_eq!(run.stdout.matches("names no volume or volumeClaimTemplate").count(), 10_000, "{}", run.stderr);
@@ -409,7 +415,7 @@ spec:
 {% endfor %}
 ",
     );
-    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let values = tags("");
     let args = ["graph", "--env", "dev", "-f", "big.toml"];
     let Some(run) = costs_grow_linearly(&project, &args, values, 5_000, MEMORY_BUDGET) else { return };
     run.code(0);
@@ -443,7 +449,7 @@ spec:
 {% endfor %}
 ",
     );
-    let values = |n| format!("[app]\ntags = [{}]\n", repeated(n, |i| format!("\"{i}\", ")));
+    let values = tags("");
     let args = ["check", "--env", "dev", "-f", "big.toml", "--format", "json"];
     let Some(run) = costs_grow_linearly(&project, &args, values, 25_000, 1 << 30) else { return };
     assert!(!run.stdout.contains("\"rule\": \"PG004\""), "every class is in the tree: {}", run.stderr);
