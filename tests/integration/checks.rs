@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::harness::{Failures, Run, TestProject, repo_root, transcript};
+use crate::harness::{Failures, Run, TestProject, replication_overlay, repo_root, transcript};
 
 const CASES: &str = "tests/fixtures/check-cases";
 
@@ -316,10 +316,9 @@ fn the_default_project_passes_its_checks() {
 fn the_replicated_chart_passes_every_check_strictly() {
     // Several PostgreSQL pods, but streaming replication: no PG005, and no PG010/PG011.
     let project = TestProject::default_project();
-    project.write("local-replication.toml", include_str!("../fixtures/replication/local.toml"));
-    project.write("cloud-replication.toml", include_str!("../fixtures/replication/cloud.toml"));
+    project.write_replication_overlays();
     for env in ["local", "eks", "gke", "aks"] {
-        let overlay = if env == "local" { "local-replication.toml" } else { "cloud-replication.toml" };
+        let overlay = replication_overlay(env);
         let run =
             project.run(&["--env", env, "-f", overlay, "--set", "postgres.replication.readReplicas=3", "--strict"]);
         run.code(0);

@@ -86,6 +86,13 @@ impl TestProject {
         self
     }
 
+    /// Writes the replication overlays of `tests/fixtures/replication/`;
+    /// [`replication_overlay`] names the one for an environment.
+    pub fn write_replication_overlays(&self) -> &Self {
+        self.write("local-replication.toml", include_str!("../fixtures/replication/local.toml"));
+        self.write("cloud-replication.toml", include_str!("../fixtures/replication/cloud.toml"))
+    }
+
     /// Reads a file of the project.
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
@@ -287,4 +294,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(from, to).unwrap();
     }
+}
+
+/// The replication overlay for `env`: k3d's for `local`, the clouds' otherwise.
+pub fn replication_overlay(env: &str) -> &'static str {
+    if env == "local" { "local-replication.toml" } else { "cloud-replication.toml" }
 }

@@ -1,7 +1,7 @@
 //! Rendering: the default project's four environments, the output tree,
 //! stdout streams, value layers and what writing leaves on disk.
 
-use crate::harness::{TestProject, tree_text};
+use crate::harness::{TestProject, replication_overlay, tree_text};
 
 #[test]
 fn default_project_renders_every_environment() {
@@ -130,10 +130,9 @@ fn committed_manifests_match_the_chart() {
 #[test]
 fn replicated_layout_of_every_environment() {
     let project = TestProject::default_project();
-    project.write("local-replication.toml", include_str!("../fixtures/replication/local.toml"));
-    project.write("cloud-replication.toml", include_str!("../fixtures/replication/cloud.toml"));
+    project.write_replication_overlays();
     for env in ["local", "eks", "gke", "aks"] {
-        let overlay = if env == "local" { "local-replication.toml" } else { "cloud-replication.toml" };
+        let overlay = replication_overlay(env);
         let out = format!("replicated/{env}");
         project.run(&["--env", env, "-f", overlay, "--out", &out]).code(0);
         insta::assert_snapshot!(format!("replicated_{env}"), tree_text(&project.tree(&out)));
